@@ -1,0 +1,226 @@
+"""Build internal.duckdb and public.duckdb from the store, then swap them in atomically.
+
+Each snapshot is written to a temporary file beside its final name, checkpointed and closed,
+then renamed over the old one (os.replace is atomic on one filesystem): a reader never sees a
+half-written file and a crash leaves the previous snapshots as they were.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from civicstat.city import City
+from civicstat.privacy import public_select_list
+from civicstat.schema import COLUMN_NAMES
+
+# Non-duplicate requests matching the dimension filters (NULL = all). Every performance query
+# starts from here, so "duplicates are left out" is decided in one place.
+SCOPED_REQUESTS_MACRO = """
+create or replace macro {db}.scoped_requests(
+    p_department, p_district, p_category, p_request_type, p_channel
+) as table
+select * from requests
+where closure is distinct from 'duplicate'
+  and (p_department is null or department = p_department)
+  and (p_district is null or district = p_district)
+  and (p_category is null or category = p_category)
+  and (p_request_type is null or request_type = p_request_type)
+  and (p_channel is null or channel = p_channel)
+"""
+
+
+def publish(city: City, *, now: datetime | None = None) -> dict:
+    """Build both snapshots from the city's store and swap them in. Returns the snapshot info."""
+    city.build_dir.mkdir(parents=True, exist_ok=True)
+    built_at = (now or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
+    con = duckdb.connect(config={"autoinstall_known_extensions": False})
+    try:
+        con.execute(f"attach '{_sql_path(city.store_path)}' as store (read_only)")
+        _register_request_types(con, city)
+        info = _snapshot_info(con, city, built_at)
+        _write_snapshot(con, city.internal_path, lambda db: _fill_internal(con, db, city, info))
+        _write_snapshot(con, city.public_path, lambda db: _fill_public(con, db, city, info))
+    finally:
+        con.close()
+    return info
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _write_snapshot(con: duckdb.DuckDBPyConnection, final: Path, fill) -> None:
+    """Write a snapshot into a temporary file, checkpoint, close, and rename it into place."""
+    tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    con.execute(f"attach '{_sql_path(tmp)}' as snap")
+    try:
+        fill("snap")
+        con.execute("checkpoint snap")
+    except BaseException:
+        con.execute("detach snap")
+        tmp.unlink(missing_ok=True)
+        raise
+    con.execute("detach snap")
+    with open(tmp, "rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, final)
+
+
+def _register_request_types(con: duckdb.DuckDBPyConnection, city: City) -> None:
+    """A temp table of request types with their department, category, target and privacy tier."""
+    con.execute(
+        """
+        create temp table request_types as
+        select request_type, arg_max(department, n) as department,
+               arg_max(category, n) as category, sum(n) as count_requests
+        from (
+            select request_type, department, category, count(*) as n
+            from store.requests group by all
+        ) group by request_type
+        """
+    )
+    con.execute("alter table request_types add column target_hours double")
+    con.execute("alter table request_types add column privacy_tier varchar")
+    rows = [
+        (rtype, city.target_hours.get(rtype, city.default_target_hours), tier)
+        for rtype, tier in _all_types(con, city)
+    ]
+    if rows:
+        con.executemany(
+            "update request_types set target_hours = ?, privacy_tier = ? where request_type = ?",
+            [(hours, tier, rtype) for rtype, hours, tier in rows],
+        )
+
+
+def _all_types(con: duckdb.DuckDBPyConnection, city: City):
+    for (rtype,) in con.execute("select request_type from request_types").fetchall():
+        yield rtype, city.sensitive.get(rtype or "")
+
+
+def _snapshot_info(con: duckdb.DuckDBPyConnection, city: City, built_at: datetime) -> dict:
+    """Version (build time + content hash), as-of time and counts for both snapshots."""
+    count, content_hash, as_of = con.execute(
+        """
+        select count(*),
+               coalesce(bit_xor(hash(request_id, updated_at, status, closed_at, closure,
+                                     district, department, request_type)), 0),
+               max(greatest(created_at, coalesce(updated_at, created_at),
+                            coalesce(closed_at, created_at)))
+        from store.requests
+        """
+    ).fetchone()
+    content = f"{int(content_hash):016x}"
+    return {
+        "version": f"{built_at:%Y%m%dT%H%M%S}-{content[:12]}",
+        "built_at": built_at,
+        "content_hash": content,
+        "as_of": as_of,
+        "city_name": city.name,
+        "timezone": city.timezone,
+        "fiscal_year_start_month": city.fiscal_year_start_month,
+        "k": city.k,
+        "count_requests": int(count),
+        "sensitive": json.dumps(city.sensitive, sort_keys=True),
+    }
+
+
+def _write_info(con: duckdb.DuckDBPyConnection, db: str, info: dict, audience: str) -> None:
+    """A one-row snapshot_info table: version, as-of, city, policy."""
+    row = {**info, "audience": audience}
+    columns = ", ".join(f"${key} as {key}" for key in row)
+    con.execute(f"create table {db}.snapshot_info as select {columns}", row)
+
+
+def _write_dimensions(
+    con: duckdb.DuckDBPyConnection, db: str, city: City, info: dict, audience: str
+) -> None:
+    """Tables every snapshot shares: request types, districts, sources, the scoped macro."""
+    con.execute(f"create table {db}.request_types as select * from request_types order by 1")
+    con.execute(
+        f"""
+        create table {db}.sources as
+        select source, count(*) as count_requests,
+               min(created_at) as first_created_at, max(created_at) as last_created_at
+        from store.requests group by source order by source
+        """
+    )
+    con.execute(f"use {db}")  # the macro must name `requests` unqualified, as readers see it
+    try:
+        con.execute(SCOPED_REQUESTS_MACRO.format(db=db))
+    finally:
+        con.execute("use memory")
+    _write_districts(con, db, city)
+    _write_info(con, db, info, audience)
+
+
+def _write_districts(con: duckdb.DuckDBPyConnection, db: str, city: City) -> None:
+    """District polygons (simplified GeoJSON, WGS84) and populations, for maps."""
+    frame = district_shapes(city)
+    con.execute(
+        f"create table {db}.districts (district varchar, population bigint, "
+        "center_lat double, center_lon double, geometry_json varchar)"
+    )
+    if frame is not None:
+        con.execute(f"insert into {db}.districts select * from frame")
+
+
+def _fill_internal(con: duckdb.DuckDBPyConnection, db: str, city: City, info: dict) -> None:
+    columns = ", ".join(COLUMN_NAMES)
+    con.execute(
+        f"create table {db}.requests as select {columns}, flags "
+        "from store.requests order by created_at, request_id"
+    )
+    con.execute(f"create table {db}.quarantine as select * from store.quarantine")
+    con.execute(f"create table {db}.ingest_runs as select * from store.ingest_runs")
+    _write_dimensions(con, db, city, info, "internal")
+
+
+def _fill_public(con: duckdb.DuckDBPyConnection, db: str, city: City, info: dict) -> None:
+    con.execute(
+        f"""
+        create table {db}.requests as
+        select {public_select_list("r", "t.privacy_tier")}
+        from store.requests r
+        left join request_types t using (request_type)
+        where t.privacy_tier is distinct from 'aggregate_only'
+        order by r.created_at, r.request_id
+        """
+    )
+    _write_dimensions(con, db, city, info, "public")
+
+
+def district_shapes(city: City) -> pd.DataFrame | None:
+    """The district layer as rows (district, population, centre, simplified GeoJSON)."""
+    layer = city.layer("district")
+    if layer is None or not layer.file.is_file():
+        return None
+    import geopandas  # slow to import: only when publishing
+
+    shapes = geopandas.read_file(layer.file)
+    if shapes.crs is None and layer.crs:
+        shapes = shapes.set_crs(layer.crs)
+    if shapes.crs is not None:
+        shapes = shapes.to_crs(4326)
+    simplified = shapes.geometry.simplify(0.0003, preserve_topology=True)
+    centers = shapes.geometry.representative_point()
+    population = (
+        pd.to_numeric(shapes[layer.population], errors="coerce").round().astype("Int64")
+        if layer.population and layer.population in shapes
+        else pd.Series(pd.NA, index=shapes.index, dtype="Int64")
+    )
+    return pd.DataFrame(
+        {
+            "district": shapes[layer.key].astype(str),
+            "population": population,
+            "center_lat": centers.y,
+            "center_lon": centers.x,
+            "geometry_json": [json.dumps(g.__geo_interface__) for g in simplified],
+        }
+    )

@@ -1,0 +1,47 @@
+"""Read-only, locked-down connections to a published snapshot, and its version."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+LOCKED_DOWN = {
+    "enable_external_access": False,  # no files, no URLs, no ATTACH from SQL
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "lock_configuration": True,  # no SET / RESET afterwards
+}
+
+
+class SnapshotMissing(FileNotFoundError):
+    """The snapshot has not been published yet."""
+
+
+def connect_snapshot(path: Path | str, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """Open a published snapshot read-only with external access off and configuration locked."""
+    path = Path(path)
+    if not path.is_file():
+        raise SnapshotMissing(f"{path} does not exist: run `civicstat publish` for this city")
+    config: dict[str, object] = dict(LOCKED_DOWN)
+    if threads:
+        config["threads"] = threads
+    return duckdb.connect(str(path), read_only=True, config=config)
+
+
+def file_identity(path: Path | str) -> tuple[int, int]:
+    """(inode, mtime) of the file now: changes when a new snapshot is swapped in."""
+    stat = os.stat(path)
+    return stat.st_ino, stat.st_mtime_ns
+
+
+def read_info(con: duckdb.DuckDBPyConnection) -> dict:
+    """The snapshot_info row as a dict."""
+    cursor = con.cursor()
+    try:
+        frame = cursor.execute("select * from snapshot_info").df()
+    finally:
+        cursor.close()
+    return frame.iloc[0].to_dict()

@@ -1,0 +1,115 @@
+"""Publishing: what public.duckdb may hold, the atomic swap, versions, the locked-down reader."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from civicstat import publish as publish_module
+from civicstat.publish import publish
+from civicstat.schema import PRIVATE_COLUMN_NAMES
+from civicstat.snapshots import connect_snapshot, read_info
+from smallcity import PRIVATE, make_small_city
+
+
+@pytest.fixture()
+def city(tmp_path):
+    city = make_small_city(tmp_path)
+    publish(city)
+    return city
+
+
+def columns(path) -> set[str]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {row[0] for row in con.execute("describe requests").fetchall()}
+
+
+def test_public_snapshot_has_no_private_columns(city):
+    assert not columns(city.public_path) & set(PRIVATE_COLUMN_NAMES)
+    assert set(PRIVATE_COLUMN_NAMES) <= columns(city.internal_path)
+
+
+def test_no_private_text_anywhere_in_the_public_file(city):
+    raw = city.public_path.read_bytes()
+    for text in PRIVATE.values():
+        assert text.encode() not in raw
+
+
+def test_public_coordinates_are_coarsened_to_about_100_m(city):
+    with duckdb.connect(str(city.public_path), read_only=True) as con:
+        finest = con.execute(
+            "select max(abs(lat * 1000 - round(lat * 1000))), "
+            "max(abs(lon * 1000 - round(lon * 1000))) from requests"
+        ).fetchone()
+        assert finest[0] < 1e-6 and finest[1] < 1e-6
+        exact = con.execute("select lat, lon from requests where request_id = '1'").fetchone()
+    assert exact == (40.012, -74.988)
+
+
+def test_sensitive_types_follow_their_tier(city):
+    with duckdb.connect(str(city.public_path), read_only=True) as con:
+        encampment = con.execute(
+            "select lat, lon from requests where request_type = 'Encampment'"
+        ).fetchall()
+        abuse = con.execute(
+            "select count(*) from requests where request_type = 'Abuse Report'"
+        ).fetchone()[0]
+    assert encampment == [(None, None)]
+    assert abuse == 0
+    with duckdb.connect(str(city.internal_path), read_only=True) as con:
+        assert con.execute(
+            "select count(*) from requests where request_type = 'Abuse Report'"
+        ).fetchone()[0] == 1
+
+
+def test_version_is_build_time_and_content_hash(city):
+    with connect_snapshot(city.public_path) as con:
+        first = read_info(con)
+    again = publish(city)
+    assert again["content_hash"] == first["content_hash"]
+    with duckdb.connect(str(city.store_path)) as con:
+        con.execute("update requests set status = 'closed', closed_at = created_at "
+                    "where request_id = '3'")
+    changed = publish(city)
+    assert changed["content_hash"] != first["content_hash"]
+    assert changed["version"].endswith(changed["content_hash"][:12])
+
+
+def test_a_crash_while_publishing_leaves_the_previous_snapshots(city, monkeypatch):
+    before = {p: p.read_bytes() for p in (city.public_path, city.internal_path)}
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(publish_module, "_fill_public", explode)
+    with pytest.raises(RuntimeError):
+        publish(city)
+    assert city.public_path.read_bytes() == before[city.public_path]
+    assert list(city.build_dir.glob(".*.tmp")) == []
+
+
+def test_a_reader_keeps_its_snapshot_while_a_new_one_is_swapped_in(city):
+    with connect_snapshot(city.public_path) as reader:
+        old = read_info(reader)["version"]
+        publish(city)
+        assert reader.execute("select count(*) from requests").fetchone()[0] > 0
+        assert read_info(reader)["version"] == old
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "select * from read_csv('/etc/passwd')",
+        "select * from read_text('/etc/passwd')",
+        "copy requests to '/tmp/civicstat-leak.csv'",
+        "attach '/tmp/civicstat-other.duckdb' as other",
+        "set enable_external_access = true",
+        "set threads = 1",
+        "install spatial",
+        "create table x as select 1",
+    ],
+)
+def test_public_connection_cannot_read_files_or_change_settings(city, statement):
+    with connect_snapshot(city.public_path) as con:
+        with pytest.raises(duckdb.Error):
+            con.execute(statement)
