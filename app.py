@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from civicstat.pages import public_pages
+from civicstat.pages import pages_for
 
 st.set_page_config(page_title="CivicStat", page_icon=":material/analytics:", layout="wide")
-st.navigation(public_pages(), position="top").run()
+role = "anonymous"  # staff login arrives with the internal view
+st.navigation(pages_for(role), position="top").run()

@@ -34,7 +34,8 @@ def class_breaks(values: pd.Series, classes: int = len(SEQUENTIAL)) -> list[floa
     clean = values.dropna()
     if clean.empty:
         return []
-    return [float(clean.quantile(q / classes)) for q in range(1, classes)]
+    breaks = sorted({float(clean.quantile(q / classes)) for q in range(1, classes)})
+    return [b for b in breaks if b < float(clean.max())] or breaks[:1]
 
 
 def color_for(value: object, breaks: list[float]) -> tuple[int, int, int]:
@@ -80,13 +81,15 @@ def district_choropleth(
         get_fill_color="properties.fill",
         get_line_color="properties.line",
         get_line_width="properties.width",
-        line_width_units="pixels",
+        line_width_min_pixels=1,
+        line_width_scale=40,
     )
-    view = _view_for(districts)
+    view = _view_for([f["geometry"] for f in features])
     deck = pdk.Deck(
         layers=[layer],
         initial_view_state=view,
-        map_style=None,  # no base-map tiles: works offline, and the districts carry the map
+        map_provider=None,  # no base-map tiles: works offline; the districts are the map
+        map_style=None,
         tooltip={
             "html": "<b>{name}</b><br/>" + html.escape(metric.label) + ": {value}",
             "style": {"backgroundColor": "#1f2937", "color": "white", "fontSize": "14px"},
@@ -113,10 +116,24 @@ def legend(breaks: list[float], metric: MapMetric) -> list[tuple[tuple[int, int,
     return items
 
 
-def _view_for(districts: pd.DataFrame) -> pdk.ViewState:
-    lat, lon = districts["center_lat"], districts["center_lon"]
-    span = max(lat.max() - lat.min(), (lon.max() - lon.min()) * 0.75, 0.01)
-    zoom = max(1.0, min(13.0, math.log2(360 / span) - 1.3))
+def _view_for(geometries: list[dict]) -> pdk.ViewState:
+    """A view that fits every geometry (Web Mercator zoom from the bounding box)."""
+    points = [point for geometry in geometries for point in _coordinates(geometry)]
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
+    lat_span = max(lats) - min(lats)
+    lon_span = (max(lons) - min(lons)) * math.cos(math.radians((max(lats) + min(lats)) / 2))
+    span = max(lat_span * 1.6, lon_span, 0.005)  # the map is wider than it is tall
+    zoom = max(1.0, min(14.0, math.log2(360 / span) - 1.0))
     return pdk.ViewState(
-        latitude=float(lat.mean()), longitude=float(lon.mean()), zoom=zoom, pitch=0
+        latitude=(max(lats) + min(lats)) / 2, longitude=(max(lons) + min(lons)) / 2,
+        zoom=zoom, pitch=0,
     )
+
+
+def _coordinates(geometry: dict):
+    """Every (lon, lat) pair of a GeoJSON Polygon or MultiPolygon."""
+    rings = geometry["coordinates"]
+    if geometry["type"] == "MultiPolygon":
+        rings = [ring for polygon in rings for ring in polygon]
+    for ring in rings:
+        yield from ring

@@ -1,0 +1,143 @@
+"""Run the app in a real Streamlit server and drive it with Debian's Chromium (Playwright)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent
+ARTIFACTS = PROJECT / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def chromium_path() -> str:
+    """/usr/bin/chromium; skipped when absent, a failure in CI."""
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        message = "Chromium not found (apt-get install chromium)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + "; CI must have it")
+        pytest.skip(message)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_app(city_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """Start `streamlit run app.py` for a city on a free port; yield its base URL."""
+    port = free_port()
+    env = {**os.environ, "CIVICSTAT_CITY": str(city_dir), **(extra_env or {})}
+    log = ARTIFACTS / f"streamlit-{port}.log"
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(log, "w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(PROJECT / "app.py"),
+             "--server.port", str(port), "--server.headless", "true",
+             "--server.address", "127.0.0.1"],
+            cwd=PROJECT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(url, process, log)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited early:\n{log.read_text()[-2000:]}")
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        time.sleep(0.3)
+    raise RuntimeError(f"streamlit did not become healthy:\n{log.read_text()[-2000:]}")
+
+
+@contextlib.contextmanager
+def browser_page(width: int = 1400, height: int = 1000):
+    """A fresh Chromium page; yields (page, console_errors)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            yield page, errors
+        finally:
+            browser.close()
+
+
+def wait_for_app(page, timeout: float = 60_000) -> None:
+    """Until the script has finished running (no 'running' status widget)."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout
+    )
+
+
+def wait_for_plotly_traces(page, timeout: float = 30_000) -> None:
+    page.wait_for_selector(".js-plotly-plot .scatterlayer .trace path", timeout=timeout)
+
+
+def deck_canvas_colours(page, timeout: float = 30_000) -> int:
+    """Wait for the deck.gl canvas, screenshot it, return how many distinct colours it shows."""
+    from PIL import Image
+
+    canvas = page.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas', timeout=timeout)
+    deadline = time.monotonic() + timeout / 1000
+    colours = 0
+    while time.monotonic() < deadline:
+        image = Image.open(io.BytesIO(canvas.screenshot())).convert("RGB")
+        colours = len(image.getcolors(maxcolors=1_000_000) or [])
+        if colours > 5:
+            break
+        time.sleep(0.5)
+    return colours
+
+
+def full_screenshot(page, name: str) -> Path:
+    """Screenshot the whole app (Streamlit scrolls inside its own container)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    height = page.evaluate(
+        "() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight"
+    )
+    page.set_viewport_size({"width": page.viewport_size["width"], "height": max(900, height)})
+    time.sleep(1.0)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

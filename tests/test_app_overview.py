@@ -1,0 +1,78 @@
+"""AppTest of the Overview page: figures on screen, filters from the URL, hostile parameters."""
+
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from civicstat.publish import publish
+
+from smallcity import make_small_city
+from test_support import APP, metric_values
+
+
+@pytest.fixture(scope="module")
+def small_city(tmp_path_factory):
+    city = make_small_city(tmp_path_factory.mktemp("small"))
+    publish(city)
+    return city
+
+
+@pytest.fixture()
+def app(small_city, monkeypatch):
+    monkeypatch.setenv("CIVICSTAT_CITY", str(small_city.root))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    return AppTest.from_file(str(APP), default_timeout=30)
+
+
+def test_overview_shows_the_four_figures(app):
+    app.query_params["period"] = "Custom dates"
+    app.query_params["from"] = "2024-03-01"
+    app.query_params["to"] = "2024-03-31"
+    app.run()
+    assert not app.exception
+    values = metric_values(app)
+    assert values["Requests received"] == "7"
+    assert values["Median days to close"] == "1.5"
+    assert values["On-time rate"] == "60%"
+    assert values["Open at end of period"] == "3"
+    assert "Smallville" in app.title[0].value
+
+
+def test_department_filter_from_the_url(app):
+    app.query_params["period"] = "Custom dates"
+    app.query_params["from"] = "2024-03-01"
+    app.query_params["to"] = "2024-03-31"
+    app.query_params["department"] = "Streets"
+    app.run()
+    assert not app.exception
+    # Streets, March: 1, 2 and 4 (5 is a duplicate)
+    assert metric_values(app)["Requests received"] == "3"
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("period", "<script>alert(1)</script>"),
+        ("department", "'; drop table requests; --"),
+        ("district", "../../etc/passwd"),
+        ("from", "not-a-date"),
+        ("map_metric", "description"),
+    ],
+)
+def test_hostile_url_parameters_are_ignored(app, name, value):
+    app.query_params[name] = value
+    app.run()
+    assert not app.exception
+    assert len(metric_values(app)) == 4
+
+
+def test_no_published_data_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("CIVICSTAT_CITY", str(tmp_path))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(str(APP), default_timeout=30).run()
+    assert not app.exception
+    assert "civicstat publish" in app.error[0].value
