@@ -116,17 +116,21 @@ def legend(breaks: list[float], metric: MapMetric) -> list[tuple[tuple[int, int,
     return items
 
 
-def _view_for(geometries: list[dict]) -> pdk.ViewState:
-    """A view that fits every geometry (Web Mercator zoom from the bounding box)."""
+def _view_for(geometries: list[dict], height_px: int = 480, width_px: int = 900) -> pdk.ViewState:
+    """A view that fits every geometry into a map of about height_px × width_px."""
     points = [point for geometry in geometries for point in _coordinates(geometry)]
     lons, lats = [p[0] for p in points], [p[1] for p in points]
-    lat_span = max(lats) - min(lats)
-    lon_span = (max(lons) - min(lons)) * math.cos(math.radians((max(lats) + min(lats)) / 2))
-    span = max(lat_span * 1.6, lon_span, 0.005)  # the map is wider than it is tall
-    zoom = max(1.0, min(14.0, math.log2(360 / span) - 1.0))
+    mid_lat = (max(lats) + min(lats)) / 2
+    # deck.gl: the world is 512 × 2^zoom pixels wide; latitude stretches by 1/cos(lat).
+    lat_span = max(max(lats) - min(lats), 1e-4) / math.cos(math.radians(mid_lat))
+    lon_span = max(max(lons) - min(lons), 1e-4)
+    zoom = min(
+        math.log2(0.85 * height_px * 360 / (512 * lat_span)),
+        math.log2(0.85 * width_px * 360 / (512 * lon_span)),
+    )
     return pdk.ViewState(
-        latitude=(max(lats) + min(lats)) / 2, longitude=(max(lons) + min(lons)) / 2,
-        zoom=zoom, pitch=0,
+        latitude=mid_lat, longitude=(max(lons) + min(lons)) / 2,
+        zoom=max(1.0, min(16.0, zoom)), pitch=0,
     )
 
 

@@ -11,6 +11,7 @@ from civicstat.filters import resolve_period
 from civicstat.publish import publish
 from civicstat.queries import get_query
 from civicstat.snapshots import connect_snapshot
+
 from metrics_reference import figures, load, select
 from smallcity import AS_OF, make_small_city
 

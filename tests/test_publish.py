@@ -9,6 +9,7 @@ from civicstat import publish as publish_module
 from civicstat.publish import publish
 from civicstat.schema import PRIVATE_COLUMN_NAMES
 from civicstat.snapshots import connect_snapshot, read_info
+
 from smallcity import PRIVATE, make_small_city
 
 
