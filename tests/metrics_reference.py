@@ -11,9 +11,9 @@ import pandas as pd
 
 
 def load(path) -> pd.DataFrame:
-    import duckdb
+    from civicstat.snapshots import connect_snapshot  # the app's configuration: one per file
 
-    with duckdb.connect(str(path), read_only=True) as con:
+    with connect_snapshot(path) as con:
         return con.execute("select * from requests").df()
 
 

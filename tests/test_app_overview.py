@@ -76,3 +76,28 @@ def test_no_published_data_says_so(tmp_path, monkeypatch):
     app = AppTest.from_file(str(APP), default_timeout=30).run()
     assert not app.exception
     assert "civicstat publish" in app.error[0].value
+
+
+def test_demo_overview_tiles_equal_the_reference(demo_city, monkeypatch):
+    """The figures a visitor reads on / equal an independent pandas computation."""
+    from civicstat.filters import resolve_period
+    from metrics_reference import figures, load, select
+
+    monkeypatch.setenv("CIVICSTAT_CITY", str(demo_city))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not app.exception
+    from civicstat.snapshots import connect_snapshot, read_info
+
+    snapshot = demo_city / "build" / "public.duckdb"
+    frame = select(load(snapshot))
+    with connect_snapshot(snapshot) as con:
+        as_of = read_info(con)["as_of"].to_pydatetime()
+    period = resolve_period("90d", as_of)
+    expected = figures(frame, period.start, period.end, as_of)
+    shown = metric_values(app)
+    assert shown["Requests received"] == f"{expected['count_requests']:,}"
+    assert shown["Median days to close"] == f"{expected['median_days_to_close']:.1f}"
+    assert shown["On-time rate"] == f"{expected['on_time_rate']:.0%}"
+    assert shown["Open at end of period"] == f"{expected['count_open_at_end']:,}"

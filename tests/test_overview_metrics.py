@@ -68,3 +68,30 @@ def test_small_city_matches_reference(small, period_key, dimensions):
         kpis = run_kpis(con, period, AS_OF, **dimensions)
     assert_same(kpis.loc["current"], figures(frame, period.start, period.end, AS_OF))
     assert_same(kpis.loc["previous"], figures(frame, period.prev_start, period.start, AS_OF))
+
+
+@pytest.fixture(scope="module")
+def demo_frame(demo_city):
+    from civicstat.city import load_city
+
+    city = load_city(demo_city)
+    with connect_snapshot(city.public_path) as con:
+        as_of = con.execute("select as_of from snapshot_info").fetchone()[0]
+    return city, load(city.public_path), as_of
+
+
+@pytest.mark.parametrize("period_key", ["30d", "365d", "fy"])
+@pytest.mark.parametrize(
+    "dimensions",
+    [{}, {"department": "Buildings"}, {"district": "District 4"}, {"channel": "app"},
+     {"category": "Noise", "district": "District 1"}],
+)
+def test_demo_city_matches_reference(demo_frame, period_key, dimensions):
+    city, frame, as_of = demo_frame
+    period = resolve_period(period_key, as_of, city.fiscal_year_start_month)
+    with connect_snapshot(city.public_path) as con:
+        kpis = run_kpis(con, period, as_of, **dimensions)
+    chosen = select(frame, **dimensions)
+    assert kpis.loc["current", "count_requests"] > 0
+    assert_same(kpis.loc["current"], figures(chosen, period.start, period.end, as_of))
+    assert_same(kpis.loc["previous"], figures(chosen, period.prev_start, period.start, as_of))
