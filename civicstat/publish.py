@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from civicstat.city import City
+from civicstat.definitions import derived_columns
 from civicstat.privacy import public_select_list
 from civicstat.schema import COLUMN_NAMES
 
@@ -174,8 +175,9 @@ def _write_districts(con: duckdb.DuckDBPyConnection, db: str, city: City) -> Non
 def _fill_internal(con: duckdb.DuckDBPyConnection, db: str, city: City, info: dict) -> None:
     columns = ", ".join(COLUMN_NAMES)
     con.execute(
-        f"create table {db}.requests as select {columns}, flags "
-        "from store.requests order by created_at, request_id"
+        f"create table {db}.requests as select {columns}, flags, "
+        f"{derived_columns(info['as_of'])} "
+        "from store.requests r order by created_at, request_id"
     )
     con.execute(f"create table {db}.quarantine as select * from store.quarantine")
     con.execute(f"create table {db}.ingest_runs as select * from store.ingest_runs")
@@ -186,7 +188,7 @@ def _fill_public(con: duckdb.DuckDBPyConnection, db: str, city: City, info: dict
     con.execute(
         f"""
         create table {db}.requests as
-        select {public_select_list("r", "t.privacy_tier")}
+        select {public_select_list("r", "t.privacy_tier")}, {derived_columns(info["as_of"])}
         from store.requests r
         left join request_types t using (request_type)
         where t.privacy_tier is distinct from 'aggregate_only'

@@ -21,7 +21,7 @@ DIMENSIONS = ("department", "district", "category", "request_type", "channel")
 def run_kpis(con, period, as_of, **dimensions):
     params = {
         "start": period.start, "end": period.end, "prev_start": period.prev_start,
-        "as_of": as_of, **{d: dimensions.get(d) for d in DIMENSIONS},
+        **{d: dimensions.get(d) for d in DIMENSIONS},
     }
     return get_query("public", "overview_kpis").run(con, params).set_index("period")
 

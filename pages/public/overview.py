@@ -23,7 +23,7 @@ st.caption(
 )
 
 kpis = data.public_query(
-    "overview_kpis", **filters.params("start", "end", "prev_start", "as_of")
+    "overview_kpis", **filters.params("start", "end", "prev_start")
 ).set_index("period")
 ui.kpi_tiles(kpis.loc["current"], kpis.loc["previous"], filters.period.days)
 
@@ -58,7 +58,7 @@ METRICS = {
     ),
 }
 districts = data.public_query(
-    "district_summary", **filters.params("start", "end", "as_of", without=("district",))
+    "district_summary", **filters.params("start", "end", without=("district",))
 )
 if districts.empty:
     st.info("This city has no district boundaries configured.")

@@ -1,8 +1,8 @@
 -- returns: one row per district with its requests received in the period, median days to close, on-time rate, requests open at the end of the period, population, requests per 1,000 residents, and its map centre and simplified boundary (GeoJSON, WGS84)
--- params: start TIMESTAMP, end TIMESTAMP, as_of TIMESTAMP, department VARCHAR NULL, category VARCHAR NULL, request_type VARCHAR NULL, channel VARCHAR NULL
+-- params: start TIMESTAMP, end TIMESTAMP, department VARCHAR NULL, category VARCHAR NULL, request_type VARCHAR NULL, channel VARCHAR NULL
 -- access: public
 with scoped as (
-    select district, created_at, closed_at, due_at, status
+    select district, created_at, days_to_close, is_on_time, open_until
     from scoped_requests($department, null, $category, $request_type, $channel)
     where district is not null
 ),
@@ -11,19 +11,9 @@ created_figures as (
     select
         district,
         count(*) as count_requests,
-        median(
-            case
-                when status = 'closed' and closed_at >= created_at
-                    then (epoch(closed_at) - epoch(created_at)) / 86400.0
-            end
-        ) as median_days_to_close,
-        count(*) filter (
-            where due_at is not null and status = 'closed' and closed_at <= due_at
-        ) as count_on_time,
-        count(*) filter (
-            where due_at is not null
-              and ((status = 'closed' and closed_at is not null) or due_at < $as_of)
-        ) as count_on_time_eligible
+        median(days_to_close) as median_days_to_close,
+        count_if(is_on_time) as count_on_time,
+        count(is_on_time) as count_on_time_eligible
     from scoped
     where created_at >= $start and created_at < $end
     group by district
@@ -32,8 +22,7 @@ created_figures as (
 open_figures as (
     select district, count(*) as count_open_at_end
     from scoped
-    where created_at < $end
-      and not (status = 'closed' and (closed_at is null or closed_at < $end))
+    where created_at < $end and (open_until is null or open_until >= $end)
     group by district
 ),
 

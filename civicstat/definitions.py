@@ -1,0 +1,42 @@
+"""The metric definitions of GUIDE.md, written once as SQL over the canonical columns.
+
+publish.py stores them as columns of every snapshot's `requests` table, so every query, public
+or internal, reads the same definition instead of restating it:
+
+- days_to_close: closed_at − created_at in days, for closed requests where that is not negative.
+- is_on_time: for requests with a due date that are closed, or still open and already past due
+  at the snapshot's as-of time: closed by the due date? NULL for the rest (not yet due, or no
+  due date), so count(is_on_time) is the on-time denominator and count_if(is_on_time) the
+  numerator.
+- open_until: when the request stopped being open: NULL while it is open, closed_at once
+  closed (-infinity for a closed request with no closed time). A request is open at time t
+  when created_at < t and (open_until is null or open_until >= t).
+- is_overdue: open at the as-of time and past its due date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+
+def derived_columns(as_of: dt.datetime | None, alias: str = "r") -> str:
+    """SELECT-list items computing the derived columns (as_of is the snapshot's as-of time)."""
+    moment = f"timestamp '{as_of:%Y-%m-%d %H:%M:%S}'" if as_of else "null::timestamp"
+    r = alias
+    is_closed = f"({r}.status = 'closed' and {r}.closed_at is not null)"
+    return f"""
+    case
+        when {r}.status = 'closed' and {r}.closed_at >= {r}.created_at
+            then (epoch({r}.closed_at) - epoch({r}.created_at)) / 86400.0
+    end as days_to_close,
+    case
+        when {r}.due_at is not null and ({is_closed} or {r}.due_at < {moment})
+            then {is_closed} and {r}.closed_at <= {r}.due_at
+    end as is_on_time,
+    case
+        when {r}.status = 'closed' then coalesce({r}.closed_at, '-infinity'::timestamp)
+    end as open_until,
+    coalesce({r}.status <> 'closed' and {r}.due_at < {moment}, false) as is_overdue"""
+
+
+DERIVED_COLUMN_NAMES = ("days_to_close", "is_on_time", "open_until", "is_overdue")
