@@ -36,6 +36,8 @@ class City:
     goals: dict[str, dict[str, float]] = field(default_factory=dict)
     k: int = 10
     sensitive: dict[str, str] = field(default_factory=dict)
+    # (lat, lon) points the city's system uses for "location unknown" (e.g. City Hall)
+    placeholder_points: tuple[tuple[float, float], ...] = ()
 
     @property
     def store_path(self) -> Path:
@@ -111,4 +113,8 @@ def load_city(root: Path | str) -> City:
         goals={d: dict(g) for d, g in raw.get("goals", {}).items()},
         k=int(privacy.get("k", 10)),
         sensitive=sensitive,
+        placeholder_points=tuple(
+            (float(lat), float(lon))
+            for lat, lon in raw.get("quality", {}).get("placeholder_points", [])
+        ),
     )

@@ -8,26 +8,8 @@ import time
 from pathlib import Path
 
 from civicstat.city import CityConfigError, load_city
+from civicstat.progress import progress_bar
 from civicstat.sources.base import InputError
-
-
-def _progress_bar(label: str):
-    """A one-line progress bar on stderr: callback(done, total)."""
-    started = time.monotonic()
-
-    def update(done: int, total: int) -> None:
-        share = done / total if total else 1.0
-        filled = int(share * 30)
-        elapsed = time.monotonic() - started
-        sys.stderr.write(
-            f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {done:,}/{total:,} "
-            f"({share:.0%}, {elapsed:.0f} s)"
-        )
-        if done >= total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-    return update
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -36,7 +18,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     build_demo(Path(args.dir), rows=args.rows, seed=args.seed,
-               progress=None if args.quiet else _progress_bar("Generating"))
+               progress=None if args.quiet else progress_bar("Generating"))
     info = publish(load_city(args.dir))
     print(
         f"Demo city built in {args.dir}: {info['count_requests']:,} requests, "
@@ -78,13 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _register_extensions(commands) -> None:
-    """Subcommands that live in their own modules (loading exports, users)."""
-    from importlib import import_module
-    from importlib.util import find_spec
+    """Subcommands that live in their own modules (loading exports)."""
+    from civicstat import cli_ingest
 
-    for module in ("civicstat.cli_ingest",):
-        if find_spec(module) is not None:
-            import_module(module).register(commands)
+    for module in (cli_ingest,):
+        module.register(commands)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,8 @@ or internal, reads the same definition instead of restating it:
   closed (-infinity for a closed request with no closed time). A request is open at time t
   when created_at < t and (open_until is null or open_until >= t).
 - is_overdue: open at the as-of time and past its due date.
+- is_information_only: a call that is not a service request (a source's "information only"
+  call, flagged at ingest); kept, but left out of performance figures like duplicates.
 """
 
 from __future__ import annotations
@@ -36,7 +38,10 @@ def derived_columns(as_of: dt.datetime | None, alias: str = "r") -> str:
     case
         when {r}.status = 'closed' then coalesce({r}.closed_at, '-infinity'::timestamp)
     end as open_until,
-    coalesce({r}.status <> 'closed' and {r}.due_at < {moment}, false) as is_overdue"""
+    coalesce({r}.status <> 'closed' and {r}.due_at < {moment}, false) as is_overdue,
+    coalesce(list_contains({r}.flags, 'information_only'), false) as is_information_only"""
 
 
-DERIVED_COLUMN_NAMES = ("days_to_close", "is_on_time", "open_until", "is_overdue")
+DERIVED_COLUMN_NAMES = (
+    "days_to_close", "is_on_time", "open_until", "is_overdue", "is_information_only"
+)

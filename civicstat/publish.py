@@ -19,15 +19,18 @@ from civicstat.city import City
 from civicstat.definitions import derived_columns
 from civicstat.privacy import public_select_list
 from civicstat.schema import COLUMN_NAMES
+from civicstat.snapshots import SNAPSHOT_FORMAT
 
-# Non-duplicate requests matching the dimension filters (NULL = all). Every performance query
-# starts from here, so "duplicates are left out" is decided in one place.
+# Requests that count in performance figures (not duplicates, not information-only calls),
+# matching the dimension filters (NULL = all). Every performance query starts from here, so
+# what is left out is decided in one place.
 SCOPED_REQUESTS_MACRO = """
 create or replace macro {db}.scoped_requests(
     p_department, p_district, p_category, p_request_type, p_channel
 ) as table
 select * from requests
 where closure is distinct from 'duplicate'
+  and not is_information_only
   and (p_department is null or department = p_department)
   and (p_district is null or district = p_district)
   and (p_category is null or category = p_category)
@@ -119,6 +122,7 @@ def _snapshot_info(con: duckdb.DuckDBPyConnection, city: City, built_at: datetim
     ).fetchone()
     content = f"{int(content_hash):016x}"
     return {
+        "format": SNAPSHOT_FORMAT,
         "version": f"{built_at:%Y%m%dT%H%M%S}-{content[:12]}",
         "built_at": built_at,
         "content_hash": content,
@@ -195,6 +199,20 @@ def _fill_public(con: duckdb.DuckDBPyConnection, db: str, city: City, info: dict
         order by r.created_at, r.request_id
         """
     )
+    # aggregate_only types never appear request by request: only city-wide monthly counts
+    # (duplicates left out), which the public pages show with small counts suppressed.
+    con.execute(
+        f"""
+        create table {db}.aggregate_only_monthly as
+        select r.request_type, date_trunc('month', r.created_at)::date as month,
+               count(*) as count_requests
+        from store.requests r
+        join request_types t using (request_type)
+        where t.privacy_tier = 'aggregate_only' and r.closure is distinct from 'duplicate'
+        group by all
+        order by all
+        """
+    )
     _write_dimensions(con, db, city, info, "public")
 
 
@@ -203,13 +221,11 @@ def district_shapes(city: City) -> pd.DataFrame | None:
     layer = city.layer("district")
     if layer is None or not layer.file.is_file():
         return None
-    import geopandas  # slow to import: only when publishing
+    from civicstat.geo import read_boundary  # geopandas is slow to import: only when needed
 
-    shapes = geopandas.read_file(layer.file)
-    if shapes.crs is None and layer.crs:
-        shapes = shapes.set_crs(layer.crs)
-    if shapes.crs is not None:
-        shapes = shapes.to_crs(4326)
+    keep = [layer.population] if layer.population else []
+    shapes = read_boundary(layer.file, layer.key, layer.crs, keep=keep)
+    shapes = shapes.dissolve(by="name", aggfunc="first", as_index=False)  # one row per district
     simplified = shapes.geometry.simplify(0.0003, preserve_topology=True)
     centers = shapes.geometry.representative_point()
     population = (
@@ -219,7 +235,7 @@ def district_shapes(city: City) -> pd.DataFrame | None:
     )
     return pd.DataFrame(
         {
-            "district": shapes[layer.key].astype(str),
+            "district": shapes["name"],
             "population": population,
             "center_lat": centers.y,
             "center_lon": centers.x,

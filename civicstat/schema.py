@@ -53,6 +53,7 @@ FLAGS = (
     "outside_city",
     "unknown_status",
     "duplicate_id_in_file",
+    "information_only",  # not a service request: left out of performance figures
 )
 
 

@@ -16,8 +16,12 @@ LOCKED_DOWN = {
 }
 
 
+# Bumped whenever the snapshot's tables change shape; an app never reads an older format.
+SNAPSHOT_FORMAT = 2
+
+
 class SnapshotMissing(FileNotFoundError):
-    """The snapshot has not been published yet."""
+    """The snapshot has not been published yet, or was published by an older CivicStat."""
 
 
 def connect_snapshot(path: Path | str, threads: int | None = None) -> duckdb.DuckDBPyConnection:
@@ -38,10 +42,16 @@ def file_identity(path: Path | str) -> tuple[int, int]:
 
 
 def read_info(con: duckdb.DuckDBPyConnection) -> dict:
-    """The snapshot_info row as a dict."""
+    """The snapshot_info row as a dict; SnapshotMissing if its format is not this version's."""
     cursor = con.cursor()
     try:
         frame = cursor.execute("select * from snapshot_info").df()
     finally:
         cursor.close()
-    return frame.iloc[0].to_dict()
+    info = frame.iloc[0].to_dict()
+    if info.get("format") != SNAPSHOT_FORMAT:
+        raise SnapshotMissing(
+            "the published snapshot comes from an older CivicStat: run `civicstat publish` "
+            "for this city again"
+        )
+    return info

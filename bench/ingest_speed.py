@@ -1,0 +1,170 @@
+"""Ingest speed: a synthetic NYC-portal-shaped CSV (41 columns) loaded through the full pipeline.
+
+    .venv/bin/python bench/ingest_speed.py [ROWS] [--source nyc|mapping]
+
+Writes the CSV once (cached under /tmp), ingests it into a fresh tiny city (publish skipped) and
+prints rows read, seconds and rows/s; then ingests the same file again (the all-unchanged replay).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HEADER = (
+    "Unique Key,Created Date,Closed Date,Agency,Agency Name,Complaint Type,Descriptor,"
+    "Location Type,Incident Zip,Incident Address,Street Name,Cross Street 1,Cross Street 2,"
+    "Intersection Street 1,Intersection Street 2,Address Type,City,Landmark,Facility Type,Status,"
+    "Due Date,Resolution Description,Resolution Action Updated Date,Community Board,BBL,Borough,"
+    "X Coordinate (State Plane),Y Coordinate (State Plane),Open Data Channel Type,"
+    "Park Facility Name,Park Borough,Vehicle Type,Taxi Company Borough,Taxi Pick Up Location,"
+    "Bridge Highway Name,Bridge Highway Direction,Road Ramp,Bridge Highway Segment,Latitude,"
+    "Longitude,Location"
+).split(",")
+
+AGENCIES = ["NYPD", "DOT", "DSNY", "HPD", "DEP", "DOB", "DPR", "DOHMH"]
+TYPES = ["Noise - Residential", "Illegal Parking", "Blocked Driveway", "Street Condition",
+         "HEAT/HOT WATER", "Street Light Condition", "Water System", "Dirty Condition",
+         "Noise - Street/Sidewalk", "Rodent", "Sewer", "Damaged Tree", "Graffiti", "Pothole"]
+STATUSES = ["Closed", "Closed", "Closed", "Open", "In Progress", "Assigned", "Pending"]
+CHANNELS = ["PHONE", "ONLINE", "MOBILE", "UNKNOWN", "OTHER"]
+BOROUGHS = ["BROOKLYN", "QUEENS", "MANHATTAN", "BRONX", "STATEN ISLAND"]
+DATE_FORMAT = "%m/%d/%Y %I:%M:%S %p"
+
+
+def make_nyc_csv(path: Path, rows: int, seed: int = 0) -> Path:
+    """Write ROWS synthetic NYC 311 portal rows (Title Case headers, AM/PM dates) to PATH."""
+    rng = np.random.default_rng(seed)
+    created = pd.Timestamp("2018-01-01") + pd.to_timedelta(
+        rng.integers(0, 365 * 86400, rows), unit="s")
+    closed = created + pd.to_timedelta(rng.integers(60, 30 * 86400, rows), unit="s")
+    status = np.array(STATUSES)[rng.integers(0, len(STATUSES), rows)]
+    is_closed = status == "Closed"
+    lat = rng.uniform(40.50, 40.91, rows)
+    lon = rng.uniform(-74.25, -73.70, rows)
+    no_xy = rng.random(rows) < 0.03
+
+    def fmt(ts: pd.Series | pd.DatetimeIndex, mask=None) -> pd.Series:
+        out = pd.Series(ts).dt.strftime(DATE_FORMAT)
+        return out.where(mask, "") if mask is not None else out
+
+    pick = lambda values: np.array(values)[rng.integers(0, len(values), rows)]  # noqa: E731
+    frame = pd.DataFrame({name: "" for name in HEADER}, index=range(rows))
+    frame["Unique Key"] = np.arange(30_000_000, 30_000_000 + rows)
+    frame["Created Date"] = fmt(created)
+    frame["Closed Date"] = fmt(closed, is_closed)
+    agency = pick(AGENCIES)
+    frame["Agency"] = agency
+    frame["Agency Name"] = agency
+    frame["Complaint Type"] = pick(TYPES)
+    frame["Descriptor"] = "Loud Music/Party"
+    frame["Location Type"] = "Street/Sidewalk"
+    frame["Incident Zip"] = rng.integers(10001, 11698, rows)
+    frame["Incident Address"] = pd.Series(rng.integers(1, 999, rows)).astype(str) + " MAIN STREET"
+    frame["Street Name"] = "MAIN STREET"
+    frame["City"] = pick(BOROUGHS)
+    frame["Status"] = status
+    frame["Due Date"] = fmt(created + pd.Timedelta(hours=8))
+    frame["Resolution Description"] = np.where(
+        is_closed, "The Police Department responded to the complaint, and took action.", "")
+    frame["Resolution Action Updated Date"] = fmt(closed, is_closed)
+    frame["Community Board"] = "12 MANHATTAN"
+    frame["Borough"] = frame["City"]
+    frame["Open Data Channel Type"] = pick(CHANNELS)
+    frame["Latitude"] = np.where(no_xy, np.nan, lat)
+    frame["Longitude"] = np.where(no_xy, np.nan, lon)
+    frame["Location"] = np.where(
+        no_xy, "", "(" + frame["Latitude"].astype(str) + ", " + frame["Longitude"].astype(str) + ")")
+    frame.to_csv(path, index=False)
+    return path
+
+
+NYC_MAPPING = """
+name = "nyc-synthetic"
+[dates]
+formats = ["%m/%d/%Y %I:%M:%S %p"]
+[columns]
+request_id = "Unique Key"
+created_at = "Created Date"
+closed_at = "Closed Date"
+updated_at = "Resolution Action Updated Date"
+due_at = "Due Date"
+status = "Status"
+department = "Agency"
+request_type = "Complaint Type"
+category = "Descriptor"
+channel = "Open Data Channel Type"
+lat = "Latitude"
+lon = "Longitude"
+address = "Incident Address"
+resolution = "Resolution Description"
+source_district = "Community Board"
+[status]
+open = ["Open", "In Progress", "Assigned", "Pending", "Started"]
+closed = ["Closed"]
+[channel]
+phone = ["PHONE"]
+web = ["ONLINE"]
+app = ["MOBILE"]
+"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("rows", type=int, nargs="?", default=1_000_000)
+    parser.add_argument("--source", default="mapping", choices=["nyc", "mapping"])
+    parser.add_argument("--boundaries", type=Path,
+                        default=Path(__file__).resolve().parents[2]
+                        / "shared/data/nyc/boundaries/city_council.geojson")
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from civicstat import ingest
+    from civicstat.city import load_city
+    from civicstat.sources.registry import get_adapter
+
+    csv = Path(tempfile.gettempdir()) / f"civicstat_bench_nyc_{args.rows}.csv"
+    if not csv.exists():
+        t0 = time.perf_counter()
+        make_nyc_csv(csv, args.rows)
+        print(f"wrote {csv} ({csv.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t0:.1f} s")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "city"
+        (root / "boundaries").mkdir(parents=True)
+        shutil.copy(args.boundaries, root / "boundaries" / args.boundaries.name)
+        (root / "city.toml").write_text(
+            'name = "Bench"\ntimezone = "America/New_York"\n[[boundaries]]\nlayer = "district"\n'
+            f'file = "boundaries/{args.boundaries.name}"\nkey = "CounDist"\n'
+            '[targets]\ndefault_hours = 72\n', encoding="utf-8")
+        city = load_city(root)
+        if args.source == "mapping":
+            from civicstat.sources.mapping import load_adapter
+            mapping = root / "nyc.toml"
+            mapping.write_text(NYC_MAPPING, encoding="utf-8")
+            adapter = load_adapter(mapping)
+        else:
+            adapter = get_adapter("nyc")
+        print("| run | rows read | inserted | updated | unchanged | rejected | seconds | rows/s "
+              "| CPU seconds | load average |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for run in ("first", "replay"):
+            t0, cpu0 = time.perf_counter(), time.process_time()
+            s = ingest.ingest_files(city, [csv], adapter, publish_after=False)
+            dt, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+            print(f"| {run} ({args.source}) | {s.read:,} | {s.inserted:,} | {s.updated:,} | "
+                  f"{s.unchanged:,} | {s.rejected:,} | {dt:.1f} | {s.read / dt:,.0f} | "
+                  f"{cpu:.1f} | {os.getloadavg()[0]:.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

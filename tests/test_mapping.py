@@ -1,0 +1,155 @@
+"""`--mapping FILE.toml`: a CSV we have no adapter for, loaded by a mapping file alone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from civicstat.ingest import ingest_files
+from civicstat.sources.base import InputError
+from civicstat.sources.mapping import load_adapter, load_mapping
+
+from citykit import make_city, stub_publish
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "mapping"
+MAPPING = FIXTURES / "springfield.toml"
+CSV = FIXTURES / "springfield.csv"  # cp1252, CRLF, a quoted field with a line break, float ZIPs
+DOCS_EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "mapping-example.toml"
+
+
+@pytest.fixture(autouse=True)
+def _no_publish(monkeypatch):
+    stub_publish(monkeypatch)
+
+
+def ingest(tmp_path, path=CSV, mapping=MAPPING, **city):
+    town = make_city(tmp_path, **city)
+    summary = ingest_files(town, [path], load_adapter(mapping))
+    con = duckdb.connect(str(town.store_path), read_only=True)
+    try:
+        cursor = con.execute("select * from requests order by request_id")
+        names = [d[0] for d in cursor.description]
+        stored = {r[0]: dict(zip(names, r, strict=True)) for r in cursor.fetchall()}
+        quarantined = con.execute("select line, reason, raw from quarantine order by line").fetchall()
+    finally:
+        con.close()
+    return summary, stored, quarantined
+
+
+def test_docs_example_is_the_tested_mapping():
+    assert DOCS_EXAMPLE.read_text(encoding="utf-8") == MAPPING.read_text(encoding="utf-8")
+
+
+def test_springfield_export_loads_by_mapping(tmp_path):
+    summary, stored, quarantined = ingest(tmp_path)
+    assert (summary.read, summary.inserted, summary.rejected) == (7, 5, 2)
+    assert [(line, reason) for line, reason, _ in quarantined] == [
+        (8, "no_id"), (9, "no_created_at")]  # physical lines: record 2 spans lines 3-4
+    assert "sometime in March" in quarantined[1][2]
+
+    one = stored["SPR-1001"]
+    assert one["created_at"] == datetime(2024, 3, 1, 9, 30)
+    assert one["closed_at"] == datetime(2024, 3, 2, 16, 15)
+    assert one["due_at"] == datetime(2024, 3, 4, 9, 30)
+    assert (one["status"], one["closure"], one["channel"]) == ("closed", "resolved", "phone")
+    assert (one["department"], one["request_type"], one["category"]) == (
+        "Public Works", "Pothole", "Streets")
+    assert one["address"] == "12 Elm St, 02119"  # ZIP stored as a float
+    assert one["description"] == "Deep pothole near the café"  # cp1252
+    assert (one["district"], one["neighborhood"], one["source"]) == (
+        "1", "West", "springfield:springfield.csv")
+
+    two = stored["SPR-1002"]
+    assert two["description"] == 'Bins not collected\r\nsince Monday, "again"'
+    assert (two["status"], two["closed_at"], two["channel"]) == ("open", None, "web")
+
+    three = stored["SPR-1003"]
+    assert (three["closure"], three["channel"], three["district"]) == ("cancelled", "app", "3")
+    assert three["flags"] == ["no_coordinates"]  # "Ward 3" from the source, read as "3"
+
+    four = stored["SPR-1004"]
+    assert (four["closure"], four["channel"], four["flags"]) == (
+        "duplicate", "walk-in", ["placeholder_coordinates"])
+    assert four["updated_at"] == datetime(2024, 3, 5, 8, 0)  # ISO with offset, second format
+
+    five = stored["SPR-1005"]
+    assert (five["status"], five["channel"]) == ("open", "other")
+    assert five["flags"] == ["outside_city", "unknown_status"]
+
+
+@pytest.mark.parametrize("variant", ["utf-8", "latin-1", "bare-cr", "lf"])
+def test_encodings_and_line_endings(tmp_path, variant):
+    text = CSV.read_bytes().decode("cp1252")
+    if variant == "bare-cr":
+        data = text.replace("\r\n", "\r").encode("cp1252")
+    elif variant == "lf":
+        data = text.replace("\r\n", "\n").encode("cp1252")
+    else:
+        data = text.encode(variant)
+    path = tmp_path / f"springfield-{variant}.csv"
+    path.write_bytes(data)
+    summary, stored, quarantined = ingest(tmp_path, path)
+    assert (summary.read, summary.inserted, summary.rejected) == (7, 5, 2)
+    assert stored["SPR-1001"]["description"] == "Deep pothole near the café"
+    assert stored["SPR-1002"]["description"].startswith("Bins not collected")
+    assert stored["SPR-1002"]["description"].endswith('since Monday, "again"')
+    assert [line for line, _, _ in quarantined] == [8, 9]
+
+
+def test_headerless_file_by_position_and_time_zone(tmp_path):
+    summary, stored, _ = ingest(tmp_path, FIXTURES / "springfield_noheader.csv",
+                                FIXTURES / "springfield_noheader.toml")
+    assert (summary.read, summary.inserted) == (3, 3)
+    assert stored["1001"]["created_at"] == datetime(2024, 1, 15, 9, 0)  # UTC-5 in winter
+    assert stored["1002"]["created_at"] == datetime(2024, 6, 30, 23, 0)  # UTC-4 in summer
+    assert stored["1001"]["status"] == "closed" and stored["1002"]["status"] == "open"
+    assert stored["1001"]["district"] == "2"  # "Ward 02", no coordinates
+    assert stored["1003"]["district"] is None
+
+
+def test_missing_columns_are_named(tmp_path):
+    path = tmp_path / "short.csv"
+    path.write_text("Case Number,Date Opened\n1,03/01/2024 09:30 AM\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"'Date Closed' \(closed_at\)"):
+        ingest(tmp_path, path)
+
+
+@pytest.mark.parametrize(("toml", "message"), [
+    ('[columns]\ncreated_at = "a"\n', "must name request_id"),
+    ('[columns]\nrequest_id = "a"\ncreated_at = "b"\nward = "c"\n', "unknown field 'ward'"),
+    ('[columns]\nrequest_id = "a"\ncreated_at = "b"\n[status]\nshut = ["x"]\n',
+     "'shut' is not one of open, closed"),
+    ('[file]\ndelimiter = ";"\n[columns]\nrequest_id = "a"\ncreated_at = "b"\n',
+     "delimiter ';' is not supported"),
+    ('[file]\nheader = false\n[columns]\nrequest_id = "a"\ncreated_at = 2\n',
+     "column position"),
+    ('[dates]\ntimezone = "Mars/Olympus"\n[columns]\nrequest_id = "a"\ncreated_at = "b"\n',
+     "unknown time zone"),
+    ("name = [", "not a readable TOML file"),
+])
+def test_bad_mappings_say_what_is_wrong(tmp_path, toml, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        load_mapping(path)
+
+
+def test_mapping_file_not_found(tmp_path):
+    with pytest.raises(InputError, match="mapping file not found"):
+        load_mapping(tmp_path / "nope.toml")
+
+
+def test_text_fields_may_join_columns(tmp_path):
+    path = tmp_path / "joined.csv"
+    path.write_text("id,opened,street,city\n1,2024-03-01 10:00,1 Main St,Springfield\n"
+                    "2,2024-03-01 11:00,,Springfield\n", encoding="utf-8")
+    mapping = tmp_path / "joined.toml"
+    mapping.write_text('[columns]\nrequest_id = "id"\ncreated_at = "opened"\n'
+                       'address = ["street", "city"]\n', encoding="utf-8")
+    _, stored, _ = ingest(tmp_path, path, mapping)
+    assert stored["1"]["address"] == "1 Main St, Springfield"
+    assert stored["2"]["address"] == "Springfield"
+    assert stored["1"]["created_at"] == datetime(2024, 3, 1, 10, 0)  # detected format
