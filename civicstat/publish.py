@@ -39,11 +39,68 @@ where closure is distinct from 'duplicate'
 """
 
 
+# Per day and dimension values: requests created (with their on-time counts) and requests that
+# stopped being open. Counted like scoped_requests (no duplicates, no information-only calls).
+# Periods are whole days, so sums over days give the same counts as the request rows, cheaply:
+# open at midnight of day D = created before D − stopped being open before D (a request
+# closed before it was created stops on the day it was created).
+DAILY_FLOWS_TABLE = """
+create table daily_flows as
+with counted as (
+    select
+        department, category, request_type, district, channel,
+        created_at::date as created_day,
+        case when open_until is not null then greatest(open_until, created_at)::date end
+            as closed_day,
+        is_on_time
+    from requests
+    where closure is distinct from 'duplicate' and not is_information_only
+),
+
+flows as (
+    select
+        created_day as day, department, category, request_type, district, channel,
+        1 as created, is_on_time::integer as on_time, (is_on_time is not null)::integer as due,
+        0 as closed
+    from counted
+    union all
+    select
+        closed_day as day, department, category, request_type, district, channel,
+        0, 0, 0, 1
+    from counted
+    where closed_day is not null
+)
+
+select
+    day, department, category, request_type, district, channel,
+    sum(created)::integer as count_created,
+    sum(on_time)::integer as count_on_time,
+    sum(due)::integer as count_on_time_eligible,
+    sum(closed)::integer as count_closed
+from flows
+group by all
+order by day
+"""
+
+SCOPED_FLOWS_MACRO = """
+create or replace macro scoped_flows(
+    p_department, p_district, p_category, p_request_type, p_channel
+) as table
+select * from daily_flows
+where (p_department is null or department = p_department)
+  and (p_district is null or district = p_district)
+  and (p_category is null or category = p_category)
+  and (p_request_type is null or request_type = p_request_type)
+  and (p_channel is null or channel = p_channel)
+"""
+
+
 def publish(city: City, *, now: datetime | None = None) -> dict:
     """Build both snapshots from the city's store and swap them in. Returns the snapshot info."""
     city.build_dir.mkdir(parents=True, exist_ok=True)
     built_at = (now or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
     con = duckdb.connect(config={"autoinstall_known_extensions": False})
+    con.execute("set enable_progress_bar = false")
     try:
         con.execute(f"attach '{_sql_path(city.store_path)}' as store (read_only)")
         _register_request_types(con, city)
@@ -156,9 +213,11 @@ def _write_dimensions(
         from store.requests group by source order by source
         """
     )
-    con.execute(f"use {db}")  # the macro must name `requests` unqualified, as readers see it
+    con.execute(f"use {db}")  # the macros must name tables unqualified, as readers see them
     try:
         con.execute(SCOPED_REQUESTS_MACRO.format(db=db))
+        con.execute(DAILY_FLOWS_TABLE)
+        con.execute(SCOPED_FLOWS_MACRO)
     finally:
         con.execute("use memory")
     _write_districts(con, db, city)

@@ -24,12 +24,18 @@ class SnapshotMissing(FileNotFoundError):
     """The snapshot has not been published yet, or was published by an older CivicStat."""
 
 
+# DuckDB's buffer pool for one snapshot connection: caps the app's memory (it evicts and
+# re-reads beyond this). Raise it on a bigger server with CIVICSTAT_DUCKDB_MEMORY=4GB.
+DEFAULT_MEMORY_LIMIT = "768MB"
+
+
 def connect_snapshot(path: Path | str, threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """Open a published snapshot read-only with external access off and configuration locked."""
     path = Path(path)
     if not path.is_file():
         raise SnapshotMissing(f"{path} does not exist: run `civicstat publish` for this city")
     config: dict[str, object] = dict(LOCKED_DOWN)
+    config["memory_limit"] = os.environ.get("CIVICSTAT_DUCKDB_MEMORY", DEFAULT_MEMORY_LIMIT)
     if threads:
         config["threads"] = threads
     return duckdb.connect(str(path), read_only=True, config=config)

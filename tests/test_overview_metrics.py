@@ -95,3 +95,38 @@ def test_demo_city_matches_reference(demo_frame, period_key, dimensions):
     assert kpis.loc["current", "count_requests"] > 0
     assert_same(kpis.loc["current"], figures(chosen, period.start, period.end, as_of))
     assert_same(kpis.loc["previous"], figures(chosen, period.prev_start, period.start, as_of))
+
+
+@pytest.mark.parametrize("period_key", ["90d", "365d"])
+def test_weekly_opened_closed_matches_reference(demo_frame, period_key):
+    from metrics_reference import weekly_opened_closed
+
+    city, frame, as_of = demo_frame
+    period = resolve_period(period_key, as_of)
+    params = {"start": period.start, "end": period.end, **dict.fromkeys(DIMENSIONS)}
+    with connect_snapshot(city.public_path) as con:
+        weeks = get_query("public", "weekly_opened_closed").run(con, params)
+    expected = weekly_opened_closed(select(frame), period.start, period.end)
+    got = weeks.iloc[::-1].reset_index(drop=True)  # newest week first = weeks back 0, 1, ...
+    assert got["count_opened"].tolist() == expected["count_opened"].tolist()
+    assert got["count_closed"].tolist() == expected["count_closed"].tolist()
+    assert got["count_days_in_period"].sum() == period.days
+
+
+def test_district_summary_matches_reference(demo_frame):
+    from metrics_reference import district_figures
+
+    city, frame, as_of = demo_frame
+    period = resolve_period("90d", as_of)
+    params = {"start": period.start, "end": period.end,
+              **{d: None for d in DIMENSIONS if d != "district"}}
+    with connect_snapshot(city.public_path) as con:
+        rows = get_query("public", "district_summary").run(con, params).set_index("district")
+    expected = district_figures(select(frame), period.start, period.end, as_of)
+    assert set(rows.index) == set(expected)
+    for district, figures_expected in expected.items():
+        assert_same(rows.loc[district], {
+            key: figures_expected[key]
+            for key in ("count_requests", "median_days_to_close", "on_time_rate",
+                        "count_open_at_end")
+        })
