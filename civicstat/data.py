@@ -25,14 +25,17 @@ def snapshot_path(audience: str) -> Path:
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _open(path: str, identity: tuple[int, int]) -> tuple[duckdb.DuckDBPyConnection, dict]:
-    con = connect_snapshot(path)
+def _open(real_path: str, inode: int, mtime_ns: int) -> tuple[duckdb.DuckDBPyConnection, dict]:
+    """One connection per snapshot file version (a publish links a new file in its place)."""
+    con = connect_snapshot(real_path)
     return con, read_info(con)
 
 
 def _handle(audience: str) -> tuple[duckdb.DuckDBPyConnection, dict]:
     path = snapshot_path(audience)
-    return _open(str(path), file_identity(path) if path.exists() else (0, 0))
+    if not path.exists():
+        return _open(str(path), 0, 0)  # raises SnapshotMissing, which is not cached
+    return _open(*file_identity(path))
 
 
 def public_info() -> dict:

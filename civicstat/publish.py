@@ -1,8 +1,13 @@
 """Build internal.duckdb and public.duckdb from the store, then swap them in atomically.
 
-Each snapshot is written to a temporary file beside its final name, checkpointed and closed,
-then renamed over the old one (os.replace is atomic on one filesystem): a reader never sees a
-half-written file and a crash leaves the previous snapshots as they were.
+Each snapshot is written to a temporary file, checkpointed, closed and renamed to a file named
+for its version (`public-<version>.duckdb`); then the link `public.duckdb` is pointed at it by
+renaming a new symlink over the old one (os.replace is atomic on one filesystem). A reader never
+sees a half-written file, and a crash leaves the previous snapshots as they were.
+
+Why a link to a new file name rather than renaming over the old file: DuckDB keeps one database
+per file path in a process, so a running app would go on reading the old data under the old
+path. A new name per version lets every app process open the new data beside the old.
 """
 
 from __future__ import annotations
@@ -105,8 +110,13 @@ def publish(city: City, *, now: datetime | None = None) -> dict:
         con.execute(f"attach '{_sql_path(city.store_path)}' as store (read_only)")
         _register_request_types(con, city)
         info = _snapshot_info(con, city, built_at)
-        _write_snapshot(con, city.internal_path, lambda db: _fill_internal(con, db, city, info))
-        _write_snapshot(con, city.public_path, lambda db: _fill_public(con, db, city, info))
+        version = info["version"]
+        _write_snapshot(
+            con, city.internal_path, version, lambda db: _fill_internal(con, db, city, info)
+        )
+        _write_snapshot(
+            con, city.public_path, version, lambda db: _fill_public(con, db, city, info)
+        )
     finally:
         con.close()
     return info
@@ -116,9 +126,10 @@ def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _write_snapshot(con: duckdb.DuckDBPyConnection, final: Path, fill) -> None:
-    """Write a snapshot into a temporary file, checkpoint, close, and rename it into place."""
-    tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+def _write_snapshot(con: duckdb.DuckDBPyConnection, link: Path, version: str, fill) -> None:
+    """Write a snapshot to a temporary file, checkpoint and close it, give it its version's
+    name, then point `link` at it atomically and remove superseded versions."""
+    tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     con.execute(f"attach '{_sql_path(tmp)}' as snap")
     try:
@@ -131,7 +142,25 @@ def _write_snapshot(con: duckdb.DuckDBPyConnection, final: Path, fill) -> None:
     con.execute("detach snap")
     with open(tmp, "rb+") as handle:
         os.fsync(handle.fileno())
-    os.replace(tmp, final)
+    versioned = link.with_name(f"{link.stem}-{version}{link.suffix}")
+    os.replace(tmp, versioned)
+    new_link = link.with_name(f".{link.name}.{os.getpid()}.link")
+    new_link.unlink(missing_ok=True)
+    new_link.symlink_to(versioned.name)
+    os.replace(new_link, link)
+    _remove_old_versions(link, keep=2)
+
+
+def _remove_old_versions(link: Path, keep: int) -> None:
+    """Delete all but the newest `keep` versioned files (readers that still have an old one
+    open keep reading it: on POSIX an open file outlives its name)."""
+    versions = sorted(
+        link.parent.glob(f"{link.stem}-*{link.suffix}"), key=lambda p: p.stat().st_mtime_ns
+    )
+    current = link.resolve()
+    for old in versions[:-keep]:
+        if old != current:
+            old.unlink(missing_ok=True)
 
 
 def _register_request_types(con: duckdb.DuckDBPyConnection, city: City) -> None:

@@ -31,7 +31,7 @@ DEFAULT_MEMORY_LIMIT = "768MB"
 
 def connect_snapshot(path: Path | str, threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """Open a published snapshot read-only with external access off and configuration locked."""
-    path = Path(path)
+    path = Path(path).resolve()  # the versioned file the link points at now
     if not path.is_file():
         raise SnapshotMissing(f"{path} does not exist: run `civicstat publish` for this city")
     config: dict[str, object] = dict(LOCKED_DOWN)
@@ -41,10 +41,11 @@ def connect_snapshot(path: Path | str, threads: int | None = None) -> duckdb.Duc
     return duckdb.connect(str(path), read_only=True, config=config)
 
 
-def file_identity(path: Path | str) -> tuple[int, int]:
-    """(inode, mtime) of the file now: changes when a new snapshot is swapped in."""
-    stat = os.stat(path)
-    return stat.st_ino, stat.st_mtime_ns
+def file_identity(path: Path | str) -> tuple[str, int, int]:
+    """(file, inode, mtime) the path leads to now: changes when a new snapshot is swapped in."""
+    real = os.path.realpath(path)
+    stat = os.stat(real)
+    return real, stat.st_ino, stat.st_mtime_ns
 
 
 def read_info(con: duckdb.DuckDBPyConnection) -> dict:

@@ -114,3 +114,25 @@ def test_public_connection_cannot_read_files_or_change_settings(city, statement)
     with connect_snapshot(city.public_path) as con:
         with pytest.raises(duckdb.Error):
             con.execute(statement)
+
+
+def test_a_process_that_has_the_old_snapshot_open_can_open_the_new_one(city):
+    """DuckDB keeps one database per file path in a process: each version gets its own file."""
+    with connect_snapshot(city.public_path) as old_reader:
+        before = old_reader.execute("select count(*) from requests").fetchone()[0]
+        with duckdb.connect(str(city.store_path)) as con:
+            con.execute("delete from requests where request_id = '1'")
+        publish(city)
+        with connect_snapshot(city.public_path) as new_reader:
+            assert new_reader.execute("select count(*) from requests").fetchone()[0] == before - 1
+        assert old_reader.execute("select count(*) from requests").fetchone()[0] == before
+
+
+def test_only_the_newest_versions_are_kept(city):
+    for request_id in ("1", "2", "3"):
+        with duckdb.connect(str(city.store_path)) as con:
+            con.execute("delete from requests where request_id = ?", [request_id])
+        publish(city)
+    versions = list(city.build_dir.glob("public-*.duckdb"))
+    assert len(versions) == 2
+    assert city.public_path.is_symlink() and city.public_path.resolve() in versions
