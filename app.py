@@ -2,8 +2,10 @@
 
 import streamlit as st
 
+from civicstat import auth
 from civicstat.pages import pages_for
 
 st.set_page_config(page_title="CivicStat", page_icon=":material/analytics:", layout="wide")
-role = "anonymous"  # staff login arrives with the internal view
-st.navigation(pages_for(role), position="top").run()
+identity = auth.resolve()  # anonymous, staff or admin; ends an idle sign-in
+auth.watch_idle(identity)
+st.navigation(pages_for(identity.role), position="top").run()

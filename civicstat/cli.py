@@ -60,10 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _register_extensions(commands) -> None:
-    """Subcommands that live in their own modules (loading exports)."""
-    from civicstat import cli_ingest
+    """Subcommands that live in their own modules (loading exports, staff accounts)."""
+    from civicstat import cli_ingest, cli_users
 
-    for module in (cli_ingest,):
+    for module in (cli_ingest, cli_users):
         module.register(commands)
 
 

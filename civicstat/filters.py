@@ -90,7 +90,7 @@ class Filters:
         }
         return {**{n: times[n] for n in names}, **self.dimension_params(without=without)}
 
-    def describe(self) -> str:
-        """The filters in words, for captions and printed briefs."""
+    def describe(self, *, period: bool = True) -> str:
+        """The filters in words, for captions and printed briefs (without the period if asked)."""
         chosen = [f"{DIMENSION_LABELS[d]}: {v}" for d, v in self.dimensions.items() if v]
-        return " · ".join([self.period.label, *chosen])
+        return " · ".join([self.period.label, *chosen] if period else chosen)

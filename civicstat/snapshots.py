@@ -17,7 +17,7 @@ LOCKED_DOWN = {
 
 
 # Bumped whenever the snapshot's tables change shape; an app never reads an older format.
-SNAPSHOT_FORMAT = 2
+SNAPSHOT_FORMAT = 3
 
 
 class SnapshotMissing(FileNotFoundError):

@@ -141,3 +141,74 @@ def full_screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@contextlib.contextmanager
+def chromium():
+    """One Chromium for a whole test module (pages from `new_page`)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def wait_for_charts(page, plotly: int = 0, decks: int = 0, timeout: float = 60_000) -> None:
+    """Until `plotly` plotly charts have drawn their traces and `decks` deck.gl canvases show
+    something (each scrolled into view: the browser may not paint a canvas it cannot see)."""
+    if plotly:
+        page.wait_for_function(
+            """n => [...document.querySelectorAll('.js-plotly-plot')]
+                   .filter(p => p.querySelector('g.trace path, g.trace rect, g.point path'))
+                   .length >= n""",
+            arg=plotly, timeout=timeout,
+        )
+    for index in range(decks):
+        canvas = page.locator('[data-testid="stDeckGlJsonChart"] canvas').nth(index)
+        canvas.scroll_into_view_if_needed(timeout=timeout)
+        assert canvas_colours(canvas, timeout) > 5, f"map {index + 1} did not draw"
+
+
+def canvas_colours(canvas, timeout: float = 30_000) -> int:
+    """How many distinct colours a canvas shows, once it shows more than five."""
+    from PIL import Image
+
+    deadline = time.monotonic() + timeout / 1000
+    colours = 0
+    while time.monotonic() < deadline:
+        image = Image.open(io.BytesIO(canvas.screenshot())).convert("RGB")
+        colours = len(image.getcolors(maxcolors=1_000_000) or [])
+        if colours > 5:
+            break
+        time.sleep(0.5)
+    return colours
+
+
+def axe_violations(page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict]:
+    """axe-core (bundled by axe-playwright-python) on the page: violations of those impacts,
+    each as {id, impact, help, targets}."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"],
+         "targets": [node["target"] for node in v["nodes"]][:5]}
+        for v in results.response["violations"]
+        if v["impact"] in impacts
+    ]
+
+
+def wait_settled(page, timeout: float = 30_000) -> None:
+    """Until no element is faded as stale and the page's styles are applied (captions opaque):
+    what axe measures (colour contrast) then is what a person sees."""
+    page.wait_for_function(
+        """() => !document.querySelector('[data-stale="true"]') &&
+                 [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
+                   .every(e => getComputedStyle(e).opacity === '1')""",
+        timeout=timeout,
+    )
+    time.sleep(0.3)

@@ -37,3 +37,12 @@ def demo_city(tmp_path_factory) -> Path:
     build_demo(root, rows=DEMO_TEST_ROWS)
     publish(load_city(root))
     return root
+
+
+@pytest.fixture(scope="session")
+def staff_city(tmp_path_factory) -> Path:
+    """A small demo city plus a file of messy and hostile records (tests/staffcity.py), for the
+    staff pages: quarantine, flags and markup-laden text on every page. Built once."""
+    from staffcity import build_staff_city
+
+    return build_staff_city(tmp_path_factory.mktemp("staff"))

@@ -1,20 +1,26 @@
--- returns: one row per (dimension, value) a filter can take: department, district, category, request_type, channel
+-- returns: one row per (dimension, value) a filter can take (department, district, category, request_type, channel), with the department a category or request type belongs to; request types that are never public at request level are left out
 -- params: none
 -- access: public
-with dimension_values as (
-    select 'department' as dimension, department as value from request_types
+with public_types as (
+    select request_type, department, category
+    from request_types
+    where privacy_tier is distinct from 'aggregate_only'
+),
+
+dimension_values as (
+    select distinct 'department' as dimension, department as value, department from public_types
     union
-    select 'category', category from request_types
+    select distinct 'category', category, department from public_types
     union
-    select 'request_type', request_type from request_types
+    select distinct 'request_type', request_type, department from public_types
     union
-    select 'district', district from districts
+    select 'district', district, null from districts
     union
-    select 'channel', channel from (select distinct channel from requests)
+    select 'channel', channel, null from channels
 ),
 
 final as (
-    select dimension, value from dimension_values where value is not null
+    select dimension, value, department from dimension_values where value is not null
 )
 
-select * from final order by dimension, value
+select * from final order by dimension, value, department

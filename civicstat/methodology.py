@@ -1,0 +1,55 @@
+"""The definitions behind every figure, in the words the public pages use (GUIDE.md's
+"What the numbers mean" and the README's table say the same)."""
+
+from __future__ import annotations
+
+import math
+
+AS_OF = (
+    "“Now” is the data's as-of time: the latest created, updated or closed time in the data, "
+    "not the clock on the wall, so the same data always gives the same numbers."
+)
+DUPLICATES = (
+    "Requests closed as duplicates (a repeat of a request already made) are left out of every "
+    "figure."
+)
+
+DEFINITIONS: tuple[tuple[str, str], ...] = (
+    ("Requests received", "Requests created in the period."),
+    ("Days to close", "Closed time minus created time, for closed requests where that is not "
+     "negative."),
+    ("Median days to close", "Half of the requests created in the period and closed since were "
+     "closed within this many days."),
+    ("90th percentile days to close", "Nine in ten of the requests created in the period and "
+     "closed since were closed within this many days."),
+    ("On-time rate", "Of the requests created in the period that have a due date, the share "
+     "closed by it. The requests counted are the closed ones plus those still open and already "
+     "past due; those still open and not yet due are left out."),
+    ("Due date", "The source's own target date where it has one, else the created time plus "
+     "the request type's service target (listed below)."),
+    ("Open (backlog)", "Requests open at the end of the period; for the usual periods, open now."),
+    ("Overdue", "Open and past the due date."),
+    ("Change", "The same figure for the period of the same length just before."),
+    ("Same weeks last year", "On the Trends page, weekly counts are compared with the weeks 52 "
+     "weeks earlier (same weekdays), monthly counts with the same month a year earlier."),
+    ("Periods", "Whole days ending with the as-of day: the last 30, 90 or 365 days, the fiscal "
+     "year to date, or custom dates."),
+)
+
+
+def target_text(hours: float | None) -> str:
+    """A service target in the unit people think in: '8 hours', '3 days', '12 weeks'."""
+    if hours is None or (isinstance(hours, float) and math.isnan(hours)):
+        return "none"
+    if hours < 48:
+        return f"{hours:g} hours"
+    days = hours / 24
+    if days < 28 or days % 7:
+        return f"{days:g} days"
+    return f"{days / 7:g} weeks"
+
+
+PRIVACY_TIERS = {
+    "no_location": "published without a location",
+    "aggregate_only": "published only as city-wide counts",
+}

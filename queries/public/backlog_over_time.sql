@@ -1,0 +1,98 @@
+-- returns: one row per day or week ($grain) of the period with the requests open, and open and past due, at the end of it (or at the end of the period, for the last one): counted_at is that moment, last_day the day it ends
+-- params: grain VARCHAR, start TIMESTAMP, end TIMESTAMP, department VARCHAR NULL, district VARCHAR NULL, category VARCHAR NULL, request_type VARCHAR NULL, channel VARCHAR NULL
+-- access: public
+-- A request is open at moment e when created_at < e and (open_until is null or open_until >= e)
+-- (civicstat/definitions.py); open and past due when also due_at < e. Periods are whole days, so
+-- daily counts suffice (civicstat/publish.py): daily flows (+ created, − closed), daily_overdue
+-- (+ became past due while open, − closed while past due) and open_now (open now, and of them
+-- with a due date: the sum of each series' changes over all days). The backlog at the start of
+-- the period is then what is open now less the changes since, and each step adds its changes.
+with settings as (
+    select
+        case when $grain = 'day' then 'day' else 'week' end as grain,
+        case when $grain = 'day' then interval 1 day else interval 7 day end as step
+),
+
+open_now as (
+    select
+        coalesce(sum(count_open), 0) as count_open,
+        coalesce(sum(count_open_with_due_at), 0) as count_overdue
+    from scoped_open($department, $district, $category, $request_type, $channel)
+),
+
+open_changes as (
+    select day, sum(count_created - count_closed) as open_change
+    from scoped_type_flows($department, $district, $category, $request_type, $channel)
+    where day >= $start::date
+    group by day
+),
+
+overdue_changes as (
+    select day, sum(count_became_overdue - count_stopped_overdue) as overdue_change
+    from scoped_overdue($department, $district, $category, $request_type, $channel)
+    where day >= $start::date
+    group by day
+),
+
+changes as (
+    select
+        day,
+        coalesce(o.open_change, 0) as open_change,
+        coalesce(d.overdue_change, 0) as overdue_change
+    from open_changes as o
+    full join overdue_changes as d using (day)
+),
+
+changes_since_start as (
+    select
+        coalesce(sum(open_change), 0) as open_change,
+        coalesce(sum(overdue_change), 0) as overdue_change
+    from changes
+),
+
+at_start as (
+    select
+        open_now.count_open - changes_since_start.open_change as count_open,
+        open_now.count_overdue - changes_since_start.overdue_change as count_overdue
+    from open_now
+    cross join changes_since_start
+),
+
+steps as (
+    select unnest(generate_series(
+        date_trunc(settings.grain, $start::timestamp),
+        date_trunc(settings.grain, $end::timestamp - interval 1 microsecond),
+        settings.step
+    )) as step_start
+    from settings
+),
+
+changes_by_step as (
+    select
+        date_trunc(settings.grain, changes.day::timestamp) as step_start,
+        sum(changes.open_change) as open_change,
+        sum(changes.overdue_change) as overdue_change
+    from changes
+    cross join settings
+    where changes.day < $end::date
+    group by 1
+),
+
+final as (
+    select
+        least(steps.step_start + settings.step, $end::timestamp) as counted_at,
+        (least(steps.step_start + settings.step, $end::timestamp) - interval 1 microsecond)::date
+            as last_day,
+        (at_start.count_open
+            + sum(coalesce(c.open_change, 0)) over (order by steps.step_start))::bigint
+            as count_open,
+        (at_start.count_overdue
+            + sum(coalesce(c.overdue_change, 0)) over (order by steps.step_start))::bigint
+            as count_overdue
+    from steps
+    cross join settings
+    cross join at_start
+    left join changes_by_step as c using (step_start)
+)
+
+select * from final order by counted_at

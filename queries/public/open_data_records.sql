@@ -1,0 +1,22 @@
+-- returns: the public records created in the period that match the filters (duplicates included, marked by closure), oldest first, at most $max_rows
+-- params: max_rows INTEGER, start TIMESTAMP, end TIMESTAMP, department VARCHAR NULL, district VARCHAR NULL, category VARCHAR NULL, request_type VARCHAR NULL, channel VARCHAR NULL
+-- access: public
+with filtered as (
+    select *
+    from requests
+    where created_at >= $start and created_at < $end
+      and ($department is null or department = $department)
+      and ($district is null or district = $district)
+      and ($category is null or category = $category)
+      and ($request_type is null or request_type = $request_type)
+      and ($channel is null or channel = $channel)
+),
+
+final as (
+    select
+        request_id, created_at, updated_at, closed_at, due_at, status, closure,
+        department, request_type, category, channel, district, neighborhood, lat, lon, source
+    from filtered
+)
+
+select * from final order by created_at, request_id limit $max_rows

@@ -1,0 +1,150 @@
+"""AppTest of every public page on the small city: they run, filters come from the URL, hostile
+parameters are ignored, small counts are suppressed and names are escaped in map tooltips."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from civicstat.pages import PAGE_SPECS, VIEWS_DIR
+from civicstat.publish import publish
+
+from smallcity import make_small_city
+from test_support import APP, metric_values
+
+PUBLIC_PAGES = [spec.file for spec in PAGE_SPECS if spec.file.startswith("public/")]
+MARCH = {"period": "Custom dates", "from": "2024-03-01", "to": "2024-03-31"}
+HOSTILE = {
+    "period": "<script>alert(1)</script>",
+    "department": "<script>alert('x')</script>",
+    "district": "../../etc/passwd",
+    "request_type": "'; drop table requests; --",
+    "from": "not-a-date",
+    "map_metric": "description",
+    "hex": "1e9",
+    "grain": "year",
+    "compare": "address",
+    "series": "<img src=x onerror=alert(1)>",
+    "present": "maybe",
+}
+
+
+@pytest.fixture(scope="module")
+def small_city(tmp_path_factory):
+    city = make_small_city(tmp_path_factory.mktemp("small-public"))
+    publish(city)
+    return city
+
+
+@pytest.fixture()
+def open_page(small_city, monkeypatch):
+    monkeypatch.setenv("CIVICSTAT_CITY", str(small_city.root))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+    def run(page: str, **params: str) -> AppTest:
+        # The overview through the router; the other pages as scripts of their own (AppTest's
+        # switch_page loses URL-bound widget values, and pages need nothing from the router).
+        script = APP if page == "public/overview.py" else VIEWS_DIR / page
+        app = AppTest.from_file(str(script), default_timeout=60)
+        for name, value in params.items():
+            app.query_params[name] = value
+        app.run()
+        assert not app.exception, app.exception
+        return app
+
+    return run
+
+
+def decks(app: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.json) for chart in app.get("deck_gl_json_chart")]
+
+
+@pytest.mark.parametrize("page", PUBLIC_PAGES)
+def test_every_public_page_runs(open_page, page):
+    app = open_page(page, **MARCH)
+    assert app.title, "every page has a title"
+    assert "Data as of" in " ".join(c.value for c in app.caption)
+
+
+@pytest.mark.parametrize("page", PUBLIC_PAGES)
+def test_hostile_url_parameters_are_ignored(open_page, page):
+    app = open_page(page, **HOSTILE)
+    text = json.dumps([str(e) for e in app.main]) + json.dumps([str(e) for e in app.sidebar])
+    assert "<script>" not in text and "onerror" not in text
+
+
+def test_overview_lists_top_types_and_departments_in_words(open_page):
+    app = open_page("public/overview.py", **MARCH)
+    assert metric_values(app)["Requests received"] == "7"
+    words = " ".join(m.value for m in app.markdown)
+    # Streets: requests 1 (on time), 2 (late) due in March; k = 3 so the rate is not given
+    assert "Streets had fewer than 3 requests due: too few to give a rate." in words.replace("\\", "")
+    assert len(app.get("plotly_chart")) == 3
+
+
+def test_map_sends_hexagons_not_points_with_escaped_suppressed_tooltips(open_page):
+    app = open_page("public/map.py", **MARCH, hex="250 m")
+    choropleth, density = decks(app)
+    cells = next(layer for layer in density["layers"] if layer["id"] == "density")["data"]
+    assert 0 < len(cells) <= 50_000
+    assert all(len(cell["polygon"]) == 6 for cell in cells)
+    # March, not duplicates, with coordinates (the Encampment has none, the abuse report is
+    # not public): requests 1, 2, 3, 4, 6, 7, each alone in its hexagon, so each reads "fewer than 3"
+    assert sorted(cell["requests"] for cell in cells) == ["fewer than 3"] * 6
+    assert "position" not in json.dumps(density)
+    districts = {f["properties"]["name"]: f["properties"]["value"]
+                 for f in choropleth["layers"][0]["data"]["features"]}
+    assert districts["D1"] == "fewer than 3"  # requests 1 and 2
+
+
+def test_map_request_type_filter_from_the_url(open_page):
+    app = open_page("public/map.py", **MARCH, request_type="Pothole", hex="250 m")
+    cells = next(layer for layer in decks(app)[1]["layers"] if layer["id"] == "density")["data"]
+    assert len(cells) == 2  # requests 1 and 2; 5 is a duplicate
+
+
+def test_trends_compares_series_chosen_in_the_url(open_page):
+    app = open_page("public/trends.py", **MARCH, compare="Channels", series="phone", grain="Month")
+    assert app.multiselect[0].value == ["phone"]
+    volume = json.loads(app.get("plotly_chart")[0].proto.spec)
+    names = [trace["name"] for trace in volume["data"]]
+    assert names == ["phone", "phone (a year earlier)"]
+
+
+def test_district_briefing_suppresses_small_counts_and_offers_the_pdf(open_page):
+    app = open_page("public/districts.py", **MARCH, district="D2")
+    assert app.selectbox(key="district").value == "D2"
+    values = metric_values(app)
+    assert values["Requests received"] == "fewer than 3"  # requests 3 and 8
+    assert values["Median days to close"] == "too few"
+    assert app.table, "the district beside the previous period and the city"
+    assert len(app.get("download_button")) == 1
+    assert "D2: service requests briefing" in [h.value for h in app.header]
+
+
+def test_presentation_mode_enlarges_type(open_page):
+    app = open_page("public/districts.py", **MARCH, present="true")
+    assert app.toggle(key="present").value is True
+    styles = " ".join(str(e.proto) for e in app.get("html"))
+    assert "stMetricValue" in styles
+
+
+def test_open_data_offers_csv_parquet_and_a_dictionary(open_page):
+    app = open_page("public/open_data.py", **MARCH)
+    labels = [b.proto.label for b in app.get("download_button")]
+    assert labels == ["Download CSV", "Download Parquet", "Download the data dictionary (CSV)"]
+    tables = [e for e in app.get("table")]
+    assert tables, "the data dictionary is shown"
+
+
+def test_about_states_the_policy_as_applied(open_page):
+    app = open_page("public/about.py", **MARCH)
+    text = " ".join(m.value for m in app.markdown).replace("\\", "")
+    assert "Counts below **3**" in text
+    assert "Encampment (published without a location)" in text
+    assert "Abuse Report (published only as city-wide counts)" in text
+    assert "address, description, resolution" in text

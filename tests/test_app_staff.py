@@ -1,0 +1,224 @@
+"""AppTest of the staff view: the permission matrix (every page × every role), sign-in and
+sign-out, the idle timeout, and what each internal page shows."""
+
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from civicstat import auth
+from civicstat.pages import PAGE_SPECS, ROLES, allowed
+from civicstat.passwords import hash_password
+
+from staffcity import HOSTILE, HOSTILE_TYPE, SECRET_DESCRIPTION
+from test_support import APP
+
+PASSWORDS = {"sam": "staff password 1", "ada": "admin password 1"}
+USERS = {"staff": {"is_logged_in": True, "email": "Staff@City.Example", "sub": "s-1", "iat": 1},
+         "admin": {"is_logged_in": True, "email": "admin@city.example", "sub": "a-1", "iat": 1},
+         "anonymous": {"is_logged_in": False}}
+INTERNAL_TITLES = {  # page file -> its title when shown
+    "internal/scorecards.py": "Department scorecards",
+    "internal/backlog.py": "Backlog",
+    "internal/requests.py": "Request explorer",
+    "internal/quality.py": "Data quality",
+    "internal/admin.py": "Admin",
+}
+
+
+@pytest.fixture(scope="module")
+def secrets():
+    return {"civicstat": {
+        "idle_timeout_minutes": 30,
+        "roles": {"staff@city.example": "staff", "admin@city.example": "admin"},
+        "users": {"sam": {"role": "staff", "password_hash": hash_password(PASSWORDS["sam"])},
+                  "ada": {"role": "admin", "password_hash": hash_password(PASSWORDS["ada"])}},
+    }}
+
+
+@pytest.fixture()
+def make_app(staff_city, secrets, monkeypatch):
+    monkeypatch.setenv("CIVICSTAT_CITY", str(staff_city))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+    def make(role: str = "anonymous", run: bool = True) -> AppTest:
+        app = AppTest.from_file(str(APP), default_timeout=60)
+        app.secrets = {"civicstat": dict(secrets["civicstat"])}
+        app.user = dict(USERS[role])
+        return app.run() if run else app
+
+    return make
+
+
+def texts(app: AppTest) -> list[str]:
+    """Every piece of text the page wrote with a Markdown-capable element."""
+    return [e.value for kind in ("title", "header", "subheader", "markdown", "caption", "info",
+                                 "warning", "error", "success") for e in getattr(app, kind)]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_permission_matrix(make_app, role):
+    """Every page × this role: a page the role may see runs; any other is not registered (its
+    URL answers "page not found"), unless its file serves another page of this role."""
+    app = make_app(role)
+    assert not app.exception
+    served = {spec.file for spec in PAGE_SPECS if allowed(spec, role)}
+    for spec in PAGE_SPECS:
+        if allowed(spec, role):
+            app.switch_page(f"views/{spec.file}").run()
+            assert not app.exception, (spec.file, [e.value for e in app.exception])
+            want = INTERNAL_TITLES.get(spec.file)
+            if want:
+                assert app.title[0].value == want
+            if spec.title in ("Staff sign-in", "Account"):
+                expected = "Staff sign-in" if role == "anonymous" else "Your account"
+                assert app.title[0].value == expected
+        elif spec.file not in served:
+            with pytest.raises(ValueError, match="Could not find a navigation page"):
+                app.switch_page(f"views/{spec.file}")
+
+
+def test_roles_per_page_are_as_designed():
+    rules = {spec.file: spec for spec in PAGE_SPECS if spec.file.startswith("internal/")}
+    assert rules["internal/admin.py"].min_role == "admin"
+    for page in ("scorecards", "backlog", "requests", "quality"):
+        assert rules[f"internal/{page}.py"].min_role == "staff"
+    public = [spec for spec in PAGE_SPECS if spec.file.startswith("public/")]
+    assert public and all(spec.min_role == "anonymous" for spec in public)
+
+
+def sign_in(app: AppTest, name: str, password: str) -> AppTest:
+    app.switch_page("views/internal/account.py").run()
+    boxes = {box.label: box for box in app.text_input}
+    boxes["Account name"].input(name)
+    boxes["Password"].input(password)
+    return next(b for b in app.button if b.label == "Sign in").click().run()
+
+
+def test_built_in_sign_in_and_out(make_app):
+    app = sign_in(make_app(), "sam", PASSWORDS["sam"])
+    assert not app.exception
+    assert app.title[0].value == "Your account"
+    assert "Signed in as sam (staff)" in app.text[0].value
+    app.switch_page("views/internal/scorecards.py").run()
+    assert app.title[0].value == "Department scorecards"
+    with pytest.raises(ValueError):
+        app.switch_page("views/internal/admin.py")  # staff: admin is not registered
+    app.switch_page("views/internal/account.py").run()
+    next(b for b in app.button if b.label == "Sign out").click().run()
+    assert app.title[0].value == "Staff sign-in"
+    with pytest.raises(ValueError):
+        app.switch_page("views/internal/scorecards.py")
+
+
+def test_wrong_passwords_and_throttling(make_app):
+    app = sign_in(make_app(), "sam", "not the password")
+    assert app.error[0].value == "Unknown account or wrong password."
+    app = sign_in(app, "nobody", "not the password")
+    assert app.error[0].value == "Unknown account or wrong password."  # same answer
+    for _ in range(4):
+        app = sign_in(app, "sam", "still wrong")
+    app = sign_in(app, "sam", PASSWORDS["sam"])  # right, but too many failures just now
+    assert "Too many failed attempts" in app.error[0].value
+    assert app.title[0].value == "Staff sign-in"
+
+
+def test_idle_session_is_signed_out(make_app, monkeypatch):
+    app = sign_in(make_app(), "ada", PASSWORDS["ada"])
+    app.switch_page("views/internal/admin.py").run()
+    assert app.title[0].value == "Admin"
+    real = auth.time.time
+    monkeypatch.setattr(auth.time, "time", lambda: real() + 29 * 60)
+    app.run()
+    assert app.title[0].value == "Admin"  # 29 minutes: still signed in (and the clock restarts)
+    monkeypatch.setattr(auth.time, "time", lambda: real() + 29 * 60 + 31 * 60)
+    app.switch_page("views/internal/account.py").run()
+    assert app.title[0].value == "Staff sign-in"
+    assert "without activity" in app.toast[0].value
+    with pytest.raises(ValueError):
+        app.switch_page("views/internal/admin.py")
+
+
+def test_a_removed_account_is_signed_out(make_app):
+    app = sign_in(make_app(), "sam", PASSWORDS["sam"])
+    assert app.title[0].value == "Your account"
+    app.secrets["civicstat"] = {**app.secrets["civicstat"], "users": {}}
+    app.run()
+    assert app.title[0].value == "Staff sign-in"
+
+
+def test_single_sign_on_without_a_role(make_app):
+    app = make_app("anonymous")
+    app.user = {"is_logged_in": True, "email": "someone@elsewhere.example", "sub": "x"}
+    app.switch_page("views/internal/account.py").run()
+    assert app.title[0].value == "Staff sign-in"
+    assert "no staff role" in app.warning[0].value
+    with pytest.raises(ValueError):
+        app.switch_page("views/internal/scorecards.py")
+
+
+def test_unverified_email_gets_no_role(make_app):
+    app = make_app("anonymous")
+    app.user = {**USERS["admin"], "email_verified": False}
+    app.run()
+    with pytest.raises(ValueError):
+        app.switch_page("views/internal/admin.py")
+
+
+def open_page(make_app, role: str, page: str, **query: str) -> AppTest:
+    """A fresh session of `role` whose first run is `page`, its URL carrying `query` (bound
+    widgets read the URL when they start). The page's url path is its file name."""
+    app = make_app(role, run=False)
+    app.switch_page(f"views/internal/{page}.py")
+    for name, value in query.items():
+        app.query_params[name] = value
+    return app.run()
+
+
+def test_scorecards_drill_down_from_the_url(make_app):
+    app = open_page(make_app, "admin", "scorecards")
+    table = app.dataframe[0].value
+    assert table.columns[0] == "Department" and table.iloc[0, 0] == "All departments"
+    assert len(table) >= 11 and not app.exception
+
+    app = open_page(make_app, "admin", "scorecards", department="Streets & Sanitation")
+    table = app.dataframe[0].value
+    assert table.columns[0] == "Request type"
+    assert HOSTILE_TYPE in table["Request type"].tolist()  # shown as a value in a cell
+
+    app = open_page(make_app, "admin", "scorecards", department="Streets & Sanitation",
+                    request_type=HOSTILE_TYPE)
+    assert not app.exception
+    requests = app.dataframe[1].value
+    assert set(requests["request_id"]) >= {"X-HOSTILE-SCRIPT", "X-SECRET"}
+    assert all(HOSTILE["script"] not in text for text in texts(app))
+
+
+def test_request_explorer_shows_a_request_whole_as_text(make_app):
+    for name, text in HOSTILE.items():
+        app = open_page(make_app, "staff", "requests", request_id=f"X-HOSTILE-{name.upper()}")
+        assert not app.exception
+        assert text in [t.value for t in app.text]  # the description, verbatim, as st.text
+        assert all(text not in t and "<svg" not in t for t in texts(app))
+    app = open_page(make_app, "staff", "requests", request_id="RIV-00000017")  # a demo request
+    assert not app.exception and app.dataframe[0].value["Value"].str.len().min() > 0
+    app = open_page(make_app, "staff", "requests", request_id="X-SECRET")
+    assert SECRET_DESCRIPTION in [t.value for t in app.text]
+    assert any("Median" in t.value for t in app.text)  # compared with its type
+    assert app.metric[0].value == "closed"
+
+
+def test_backlog_quality_and_admin_render(make_app):
+    app = make_app("admin")
+    for page, check in (
+        ("backlog", lambda a: a.metric[0].label == "Open now"),
+        ("quality", lambda a: a.metric[0].value == "2"),  # two records quarantined
+        ("admin", lambda a: len(a.dataframe) >= 5),
+    ):
+        app.switch_page(f"views/internal/{page}.py").run()
+        assert not app.exception, page
+        assert check(app), page
+    app = open_page(make_app, "admin", "backlog", by="Request type")  # the label is in the URL
+    assert app.dataframe[0].value.columns[0] == "Request type"

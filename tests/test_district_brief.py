@@ -1,0 +1,127 @@
+"""The district briefing: its figures equal an independent computation, and its PDF renders."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import subprocess
+
+import pandas as pd
+import pytest
+from PIL import Image
+
+from civicstat import brief as briefing
+from civicstat.filters import DIMENSIONS, Filters, resolve_period
+from civicstat.queries import get_query
+from civicstat.snapshots import connect_snapshot, read_info
+
+from browser_support import ARTIFACTS
+from metrics_reference import district_brief, load
+
+DISTRICT = "District 3"
+
+
+@pytest.fixture(scope="module")
+def snapshot(demo_city):
+    con = connect_snapshot(demo_city / "build" / "public.duckdb")
+    yield con, read_info(con)
+    con.close()
+
+
+def build(snapshot, period: str = "90d", **dimensions) -> briefing.DistrictBrief:
+    con, info = snapshot
+    as_of = pd.Timestamp(info["as_of"]).to_pydatetime()
+    filters = Filters(
+        resolve_period(period, as_of, int(info["fiscal_year_start_month"])), as_of,
+        {d: dimensions.get(d) for d in DIMENSIONS},
+    )
+    return briefing.build_brief(
+        filters, DISTRICT, info, query=lambda name, **p: get_query("public", name).run(con, p)
+    )
+
+
+def same(actual, expected) -> bool:
+    if expected is None or (isinstance(expected, float) and math.isnan(expected)):
+        return actual is None or pd.isna(actual)
+    return actual == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("period", ["30d", "90d", "365d"])
+def test_district_figures_equal_an_independent_computation(demo_city, snapshot, period):
+    brief = build(snapshot, period)
+    con, info = snapshot
+    as_of = pd.Timestamp(info["as_of"]).to_pydatetime()
+    p = resolve_period(period, as_of)
+    populations = brief.districts.set_index("district")["population"]
+    expected = district_brief(
+        load(demo_city / "build" / "public.duckdb"), DISTRICT, p.start, p.end, p.prev_start,
+        as_of, int(populations[DISTRICT]), int(populations.sum()),
+    )
+    kpis = {kpi.label: kpi for kpi in brief.kpis}
+    for label, key in [
+        ("Requests received", "count_requests"), ("Median days to close", "median_days_to_close"),
+        ("90th percentile days to close", "p90_days_to_close"), ("On-time rate", "on_time_rate"),
+        ("Open at end of period", "count_open_at_end"),
+    ]:
+        assert same(kpis[label].district, expected["district"][key]), label
+        assert same(kpis[label].previous, expected["previous"][key]), label
+        assert same(kpis[label].city, expected["city"][key]), label
+    assert same(kpis["Requests per 1,000 residents"].district, expected["per_1000"])
+    assert same(kpis["Requests per 1,000 residents"].city, expected["per_1000_city"])
+
+    assert len(brief.top_types) == min(10, len(expected["types"]))
+    counts = sorted((v["count_requests"] for v in expected["types"].values()), reverse=True)
+    assert brief.top_types["count_requests"].tolist() == counts[: len(brief.top_types)]
+    for row in brief.top_types.itertuples():
+        reference = expected["types"][row.group_value]
+        assert row.count_requests == reference["count_requests"]
+        assert row.count_requests_previous == reference["count_requests_previous"]
+        assert same(row.on_time_rate, reference["on_time_rate"]), row.group_value
+        assert same(row.median_days_to_close, reference["median_days_to_close"]), row.group_value
+        assert row.count_open_at_end == reference["count_open_at_end"], row.group_value
+
+
+def test_biggest_changes_are_the_largest_differences(snapshot):
+    brief = build(snapshot, "30d")
+    assert brief.increases or brief.decreases
+    assert all(" up " in s or "none in the previous" in s for s in brief.increases)
+    assert all(" down " in s for s in brief.decreases)
+    assert len(brief.standing) == 3
+
+
+def test_small_counts_are_suppressed_in_the_brief(snapshot):
+    brief = build(snapshot, "90d", request_type="Street Cave-In")  # a rare type
+    shown = [text for kpi in brief.kpis for text in kpi.shown(brief.k)]
+    assert f"fewer than {brief.k}" in shown
+    for text in shown:
+        number = text.replace(",", "")
+        assert not (number.isdigit() and 0 < int(number) < brief.k), shown
+    assert briefing.figures.TOO_FEW in shown  # its median rests on fewer than k requests
+
+
+def test_the_pdf_brief_has_one_or_two_pages_and_renders(snapshot, tmp_path):
+    brief = build(snapshot, "90d")
+    pdf = briefing.brief_pdf(brief)
+    assert pdf.startswith(b"%PDF")
+    pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+    assert 1 <= pages <= 2
+    assert briefing.brief_file_name(brief).endswith(".pdf")
+    if shutil.which("pdftoppm") is None:
+        message = "pdftoppm not found (apt-get install poppler-utils)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + "; CI must have it")
+        pytest.skip(message)
+    source = tmp_path / "brief.pdf"
+    source.write_bytes(pdf)
+    ARTIFACTS.mkdir(exist_ok=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(source),
+         str(ARTIFACTS / "district-brief-page1")],
+        check=True, timeout=60,
+    )
+    image = Image.open(ARTIFACTS / "district-brief-page1.png").convert("RGB")
+    assert image.width > 500 and image.height > 600
+    colours = dict((c, n) for n, c in image.getcolors(maxcolors=1_000_000))
+    assert colours.get(briefing.BLUE, 0) > 200, "the district map is not drawn in blue"
+    assert len(colours) > 20, "the page looks blank"

@@ -1,0 +1,66 @@
+"""Department scorecards: every department against its targets; select one to see its request
+types, and a type to see its requests."""
+
+import streamlit as st
+
+from civicstat import charts, data, explorer, scorecard, staff_ui, ui
+from civicstat.city import city_dir_from_env
+
+info = staff_ui.staff_page("Department scorecards")
+filters = ui.sidebar_filters(
+    info, data.internal_query("filter_options"), ("department", "request_type", "district", "channel")
+)
+department = filters.dimensions.get("department")
+request_type = filters.dimensions.get("request_type")
+level = "request_type" if department or request_type else "department"
+
+
+def drill(**choice: str | None) -> None:
+    """Set the drill-down filters (they live in the URL like every other filter)."""
+    for name, value in choice.items():
+        st.session_state[name] = value
+
+
+crumbs = st.columns([1, 1, 1, 3])
+crumbs[0].button("All departments", icon=":material/arrow_upward:", disabled=level == "department",
+                 on_click=drill, kwargs={"department": None, "request_type": None})
+if department:
+    crumbs[1].button(ui.md(department), icon=":material/arrow_upward:", disabled=not request_type,
+                     on_click=drill, kwargs={"request_type": None})
+st.caption(
+    f"{ui.md(filters.describe())}, compared with the {filters.period.days} days before. "
+    "Click a row to drill down; click a column heading to sort."
+)
+
+frame = data.internal_query(
+    "scorecard", level=level, **filters.params("start", "end", "prev_start", "as_of")
+)
+scored = scorecard.score_frame(frame, level, scorecard.load_goals(city_dir_from_env()))
+if not scorecard.has_requests(scored):
+    st.info("No requests match these filters in this period.")
+    st.stop()
+
+name_label = "Department" if level == "department" else "Request type"
+if not request_type:  # one bar says nothing the table does not
+    st.subheader(f"Score against target, by {name_label.lower()}")
+    st.plotly_chart(
+        charts.score_bars(scored, scorecard.AMBER_FLOOR),
+        width="stretch", config={"displayModeBar": False},
+    )
+total_label = "All departments" if level == "department" else f"All {department or 'these'} types"
+staff_ui.scorecard_table(
+    scored, name_label=name_label, total_label=total_label, key=f"scorecard_{level}",
+    on_select=(lambda key: drill(department=key, request_type=None)) if level == "department"
+    else (lambda key: drill(request_type=key)),
+)
+with st.expander("How targets are set and what the figures mean"):
+    st.markdown(scorecard.METHOD_NOTE)
+
+if request_type:
+    st.subheader(f"Requests of {ui.md(request_type)} created in the period")
+    found = data.internal_query("requests_search", **explorer.search_params(
+        filters, include_duplicates=False, limit=5000))  # as counted on the scorecard
+    total = explorer.count_in_all(found)
+    st.caption(f"{total:,} requests, newest first" + (" (the first 5,000 shown)" if total > 5000 else "")
+               + ". Select one to open it in the request explorer.")
+    staff_ui.open_in_explorer(staff_ui.request_list(found, key="scorecard_requests"))

@@ -1,0 +1,100 @@
+"""District briefing for council meetings: one district beside the city and the previous period,
+its top request types, its biggest changes, a map, a presentation mode and a PDF brief."""
+
+import pandas as pd
+import streamlit as st
+
+from civicstat import brief as briefing
+from civicstat import data, maps, ui
+
+info, filters = ui.public_page(
+    "District briefing",
+    dimensions=("department", "category", "request_type", "channel"),
+)
+k = int(info["k"])
+options = data.public_query("filter_options")
+district_names = ui.options_for(options, "district", None)
+if not district_names:
+    st.info("This city has no council districts configured.")
+    st.stop()
+
+left, right = st.columns([2, 1], vertical_alignment="bottom")
+with left:
+    # never None: a page opened without its URL state still briefs on the first district
+    district = st.selectbox(
+        "District", district_names, key="district", bind="query-params"
+    ) or district_names[0]
+with right:
+    present = st.toggle("Presentation mode (large type)", key="present", bind="query-params")
+if present:
+    ui.presentation_style()
+
+brief = briefing.build_brief(filters, district, info)
+previous = f"previous {brief.period_days} days"
+
+st.header(brief.title)
+st.markdown(
+    f"{ui.md(brief.filters_text)}, compared with the {previous} and with the whole city."
+)
+rows = [(kpi.label, *kpi.shown(k)) for kpi in brief.kpis]
+for start in range(0, len(rows), 3):  # rows of three tiles: on a phone they stack in order
+    for column, (label, value, _, change, city) in zip(
+        st.columns(3), rows[start:start + 3], strict=False
+    ):
+        column.metric(
+            label, value, delta=None if change == "–" else change,
+            delta_color="inverse" if "days" in label or label.startswith("Open") else (
+                "off" if "Requests" in label else "normal"),
+            help=f"Change against the {previous}. City: {city}", border=True,
+        )
+st.table(
+    pd.DataFrame(rows, columns=["Figure", district, f"Previous {brief.period_days} days",
+                                "Change", "City"]).set_index("Figure")
+)
+
+st.subheader(f"How {district} compares")
+st.markdown("\n".join(f"- {ui.md(sentence)}" for sentence in brief.standing))
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("Top request types")
+    ui.top_request_types(brief.top_types, k)
+with right:
+    st.subheader("Biggest changes")
+    st.markdown(f"Request types with the largest change in requests against the {previous}.")
+    lines = [f"- ▲ {ui.md(s)}" for s in brief.increases]
+    lines += [f"- ▼ {ui.md(s)}" for s in brief.decreases]
+    st.markdown("\n".join(lines) or "No request type changed by much.")
+
+st.subheader(f"Where requests come from in {district}")
+cells = data.public_query(
+    "density_cells", cell_km=0.25, **filters.params("start", "end", without=("district",)),
+    district=district,
+)
+if cells.empty:
+    st.info("No requests with a location match these filters in this period.")
+else:
+    deck, legend_items = maps.density_hexagons(cells, brief.districts, 0.25, k, focus=district)
+    st.pydeck_chart(
+        deck, height=480, width="stretch",
+        alt=f"Map of {district}: requests per hexagon. The table below gives the numbers.",
+    )
+    ui.legend(legend_items, "Requests per hexagon")
+    ui.data_table(
+        cells.round({"center_lat": 4, "center_lon": 4}),
+        {"center_lat": ("Centre latitude", "text"), "center_lon": ("Centre longitude", "text"),
+         "count_requests": ("Requests", "count"),
+         "median_days_to_close": ("Median days to close", "days")},
+        k, expander="Show the data (busiest hexagons first)",
+    )
+
+st.download_button(
+    "Download brief (PDF)",
+    data=lambda: briefing.brief_pdf(brief),
+    file_name=briefing.brief_file_name(brief),
+    mime="application/pdf",
+    icon=":material/picture_as_pdf:",
+    type="primary",
+    on_click="ignore",
+)
+ui.suppression_note(k)

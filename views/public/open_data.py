@@ -1,0 +1,65 @@
+"""Open data: download the filtered public records (CSV or Parquet) and their data dictionary."""
+
+import streamlit as st
+
+from civicstat import data, figures, opendata, ui
+
+info, filters = ui.public_page(
+    "Open data",
+    lede="Every public request record behind this dashboard, for the period and filters you "
+    "choose in the sidebar. Street addresses, residents' descriptions and staff notes are never "
+    "published; locations are rounded to about 100 m.",
+)
+k = int(info["k"])
+
+summary = data.public_query("open_data_summary", **filters.params("start", "end"))
+total = int(summary["count_records"].sum())
+if total == 0:
+    st.info("No records match these filters in this period.")
+else:
+    st.markdown(
+        f"**{figures.count(total, k)} records** match: {ui.md(filters.describe())}."
+        + (f" A download holds the first {opendata.MAX_ROWS:,} of them; narrow the filters for "
+           "the rest." if total > opendata.MAX_ROWS else "")
+    )
+
+    def records():
+        return data.public_query(
+            "open_data_records", max_rows=opendata.MAX_ROWS, **filters.params("start", "end")
+        )
+
+    stem = f"requests-{filters.period.start:%Y%m%d}-{filters.period.end:%Y%m%d}"
+    columns = st.columns(2)
+    for column, (kind, (label, mime)) in zip(columns, opendata.FORMATS.items(), strict=True):
+        column.download_button(
+            f"Download {label}",
+            data=lambda kind=kind: opendata.to_file(records(), kind),
+            file_name=opendata.file_name(stem, kind),
+            mime=mime,
+            icon=":material/download:",
+            on_click="ignore",
+            width="stretch",
+        )
+    st.subheader("What the records hold, by request type")
+    ui.data_table(
+        summary,
+        {"request_type": ("Request type", "text"), "department": ("Department", "text"),
+         "count_records": ("Records", "count"), "count_with_location": ("With a location", "count")},
+        k, basis=None, expander=None,
+    )
+
+st.subheader("Data dictionary")
+st.table(opendata.data_dictionary().set_index("column"))
+st.download_button(
+    "Download the data dictionary (CSV)",
+    data=opendata.data_dictionary_csv(),
+    file_name="data-dictionary.csv",
+    mime="text/csv",
+    on_click="ignore",
+)
+st.caption(
+    "Never published: " + ", ".join(opendata.withheld_columns()) + ". Request types the city "
+    "treats as sensitive are published without a location, or only as city-wide counts "
+    "([How we measure](/about))."
+)
+ui.suppression_note(k)

@@ -1,0 +1,81 @@
+"""Overview: how many requests, how fast they close, how many are on time, how many are open;
+what people asked for, which departments are on time, and how the districts compare."""
+
+import streamlit as st
+
+from civicstat import charts, data, maps, ui
+
+info, filters = ui.public_page("{city}: how the city responds to service requests")
+k = int(info["k"])
+st.caption(
+    f"Each figure is compared with the {filters.period.days} days before. "
+    "[How we measure](/about)"
+)
+
+kpis = data.public_query(
+    "overview_kpis", **filters.params("start", "end", "prev_start")
+).set_index("period")
+ui.kpi_tiles(kpis.loc["current"], kpis.loc["previous"], filters.period.days, k=k)
+
+st.subheader("Requests opened and closed each week")
+weeks = data.public_query("weekly_opened_closed", **filters.params("start", "end"))
+if weeks["count_opened"].sum() == 0 and weeks["count_closed"].sum() == 0:
+    st.info("No requests match these filters in this period.")
+else:
+    st.plotly_chart(
+        charts.opened_closed_weekly(weeks), width="stretch", config={"displayModeBar": False}
+    )
+    st.caption("Hollow markers: weeks only partly inside the period.")
+    ui.data_table(
+        weeks,
+        {"week_start": ("Week starting", "date"), "count_opened": ("Opened", "count"),
+         "count_closed": ("Closed", "count"), "count_days_in_period": ("Days in period", "text")},
+        k, basis=None,
+    )
+
+breakdown_params = filters.params("start", "end", "prev_start")
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("What people asked for")
+    st.caption("The ten most requested types in the period.")
+    ui.top_request_types(
+        data.public_query("breakdown", group_by="request_type", **breakdown_params), k
+    )
+with right:
+    st.subheader("Which departments close requests on time")
+    st.caption("Of the requests due in the period, the share each department closed by the due "
+               "date.")
+    in_words = ui.on_time_by_department(
+        data.public_query("breakdown", group_by="department", **breakdown_params), k
+    )
+if in_words:
+    st.markdown("**On time, in plain words**")
+    ui.bullets(in_words, columns=2)
+
+st.subheader("By district")
+districts = data.public_query(
+    "district_summary", **filters.params("start", "end", without=("district",))
+)
+if districts.empty:
+    st.info("This city has no district boundaries configured.")
+else:
+    metrics = dict(maps.DISTRICT_METRICS)
+    if districts["population"].isna().all():
+        metrics.pop("requests_per_1000_residents")
+    metric_key = st.segmented_control(
+        "Colour districts by",
+        list(metrics),
+        default="median_days_to_close",
+        format_func=lambda key: metrics[key].label,
+        key="map_metric",
+        bind="query-params",
+        required=True,
+    )
+    metric = metrics[metric_key]
+    deck, legend_items = maps.district_choropleth(
+        districts, metric, highlight=filters.dimensions.get("district"), k=k
+    )
+    st.pydeck_chart(deck, height=480, width="stretch")
+    ui.legend(legend_items, metric.label)
+    ui.data_table(districts, ui.DISTRICT_COLUMNS, k)
+    ui.suppression_note(k)

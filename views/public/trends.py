@@ -1,0 +1,116 @@
+"""Trends: requests per week or month against the same weeks a year earlier, how long requests
+took to close, and the backlog of open requests over time."""
+
+import streamlit as st
+
+from civicstat import charts, data, figures, ui
+
+info, filters = ui.public_page("Trends")
+k = int(info["k"])
+
+st.subheader("How many requests, and how that compares with a year earlier")
+COMPARE = {
+    "all": "All requests",
+    "request_type": "Request types",
+    "category": "Categories",
+    "channel": "Channels",
+}
+left, right = st.columns([1, 2])
+with left:
+    grain = st.segmented_control(
+        "Count per", ["week", "month"], default="week", format_func=str.title,
+        key="grain", bind="query-params", required=True,
+    )
+with right:
+    compare = st.segmented_control(
+        "Compare", list(COMPARE), default="all", format_func=COMPARE.get,
+        key="compare", bind="query-params", required=True,
+    )
+
+volume_params = filters.params("start", "end")
+if compare == "all":
+    series = {"All requests": data.public_query("volume_over_time", grain=grain, **volume_params)}
+else:
+    busiest = data.public_query(
+        "breakdown", group_by=compare, **filters.params("start", "end", "prev_start")
+    )
+    choices = ui.options_for(
+        data.public_query("filter_options"), compare, filters.dimensions.get("department")
+    )
+    chosen = st.multiselect(
+        f"{COMPARE[compare]} to compare (up to 6)",
+        choices,
+        default=[v for v in busiest["group_value"].head(3) if v in choices],
+        max_selections=6,
+        key="series",
+        bind="query-params",
+    )
+    series = {
+        value: data.public_query("volume_over_time", grain=grain, **{**volume_params, compare: value})
+        for value in chosen
+    }
+if not series:
+    st.info(f"Choose one or more {COMPARE[compare].lower()} to compare.")
+else:
+    ui.volume_chart(series, grain, k)
+
+st.subheader("How long requests took to close")
+kpis = data.public_query(
+    "overview_kpis", **filters.params("start", "end", "prev_start")
+).set_index("period")
+current = kpis.loc["current"]
+bands = data.public_query("days_to_close_distribution", **filters.params("start", "end"))
+closed = int(bands["count_requests"].sum())
+if closed == 0:
+    st.info("No request created in this period has been closed yet.")
+elif figures.is_small(closed, k):
+    st.info(f"Fewer than {k} requests created in this period have been closed: too few to chart.")
+else:
+    st.markdown(
+        f"Of the {figures.count(closed, k)} requests made in the period and closed since, "
+        f"half were closed within **{figures.days(current['median_days_to_close'], unit=True)}** "
+        f"and nine in ten within **{figures.days(current['p90_days_to_close'], unit=True)}**."
+    )
+    hover = [
+        f"{html_label}: {figures.count(c, k)} requests ({s:.0%})"
+        for html_label, c, s in zip(
+            bands["band_label"], bands["count_requests"], bands["share_of_closed"].fillna(0),
+            strict=True,
+        )
+    ]
+    st.plotly_chart(
+        charts.days_to_close_bands(
+            bands["band_label"].tolist(), bands["share_of_closed"].tolist(), hover
+        ),
+        width="stretch", config={"displayModeBar": False},
+    )
+    ui.data_table(
+        bands,
+        {"band_label": ("Days to close", "text"), "count_requests": ("Requests", "count"),
+         "share_of_closed": ("Share of closed requests", "rate")},
+        k, basis=None,
+    )
+
+st.subheader("Open requests over time")
+step = "day" if filters.period.days <= 92 else "week"
+backlog = data.public_query("backlog_over_time", grain=step, **filters.params("start", "end"))
+st.markdown(
+    f"Requests still open at the end of each {step}, and those of them already past their due "
+    "date. A rising line means requests arrive faster than they are closed."
+)
+st.plotly_chart(
+    charts.backlog_over_time(
+        backlog,
+        [f"End of {t:%d %b %Y}: {figures.count(v, k)} open" for t, v in
+         zip(backlog["last_day"], backlog["count_open"], strict=True)],
+        [f"{figures.count(v, k)} open and past due" for v in backlog["count_overdue"]],
+    ),
+    width="stretch", config={"displayModeBar": False},
+)
+ui.data_table(
+    backlog,
+    {"last_day": ("At the end of", "date"), "count_open": ("Open", "count"),
+     "count_overdue": ("Open and past due", "count")},
+    k, basis=None,
+)
+ui.suppression_note(k)
