@@ -427,11 +427,10 @@ def _snapshot_info(con: duckdb.DuckDBPyConnection, city: City, built_at: datetim
     count, content_hash, as_of = con.execute(
         """
         select count(*),
-               coalesce(bit_xor(hash(request_id, updated_at, status, closed_at, closure,
-                                     district, department, request_type)), 0),
+               coalesce(bit_xor(hash(r)), 0),
                max(greatest(created_at, coalesce(updated_at, created_at),
                             coalesce(closed_at, created_at)))
-        from store.requests
+        from store.requests as r  -- hash(r): every column of the row
         """
     ).fetchone()
     content = f"{int(content_hash):016x}"
