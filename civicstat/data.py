@@ -19,6 +19,11 @@ from civicstat.queries import get_query
 from civicstat.snapshots import connect_snapshot, file_identity, read_info
 
 
+# Results kept per audience: bounds the cache's memory (a 10-minute soak grew RSS by about
+# 3 MB a minute while this filled at 2,000; most results are a few KB).
+RESULT_CACHE_ENTRIES = 500
+
+
 def snapshot_path(audience: str) -> Path:
     """build/<audience>.duckdb of the city the app serves ($CIVICSTAT_CITY)."""
     return city_dir_from_env() / "build" / f"{audience}.duckdb"
@@ -48,13 +53,13 @@ def internal_info() -> dict:
     return _handle("internal")[1]
 
 
-@st.cache_data(max_entries=2000, show_spinner=False)
+@st.cache_data(max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
 def _public_result(name: str, params: tuple, version: str) -> pd.DataFrame:
     con, info = _handle("public")
     return get_query("public", name).run(con, dict(params))
 
 
-@st.cache_data(max_entries=2000, show_spinner=False)
+@st.cache_data(max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
 def _internal_result(name: str, params: tuple, version: str) -> pd.DataFrame:
     con, info = _handle("internal")
     return get_query("internal", name).run(con, dict(params))
