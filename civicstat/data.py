@@ -18,7 +18,6 @@ from civicstat.city import city_dir_from_env
 from civicstat.queries import get_query
 from civicstat.snapshots import connect_snapshot, file_identity, read_info
 
-
 # Results kept per audience: bounds the cache's memory (a 10-minute soak grew RSS by about
 # 3 MB a minute while this filled at 2,000; most results are a few KB).
 RESULT_CACHE_ENTRIES = 500

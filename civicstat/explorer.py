@@ -9,14 +9,17 @@ import pandas as pd
 
 from civicstat.filters import Filters
 
-MAX_RESULTS = 50_000  # rows fetched, listed, mapped and exported at most
+MAX_LISTED = 5_000  # the newest matches fetched, listed and mapped at most
+MAX_EXPORTED = 50_000  # the newest matches a download holds at most (fetched when clicked)
 
 
 def search_params(filters: Filters, *, request_id: str | None = None, address: str | None = None,
                   status: str | None = None, include_duplicates: bool = True,
-                  limit: int = MAX_RESULTS) -> dict[str, object]:
+                  limit: int | None = None) -> dict[str, object]:
     """requests_search.sql's parameters. An id is an exact lookup that ignores every other
-    condition; otherwise the period (created in it), the dimensions, status and address apply."""
+    condition; otherwise the period (created in it), the dimensions, status and address apply.
+    `limit`: the newest matches fetched (MAX_LISTED by default)."""
+    limit = MAX_LISTED if limit is None else limit
     request_id = (request_id or "").strip() or None
     address = (address or "").strip() or None
     if request_id:

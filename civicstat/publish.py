@@ -25,6 +25,7 @@ from civicstat.definitions import DERIVED_COLUMN_NAMES, derived_columns
 from civicstat.privacy import public_select_list
 from civicstat.schema import COLUMN_NAMES
 from civicstat.snapshots import SNAPSHOT_FORMAT
+from civicstat.staff_tables import STAFF_TABLES
 
 # Requests that count in performance figures (not duplicates, not information-only calls),
 # matching the dimension filters (NULL = all). Every performance query starts from here, so
@@ -167,63 +168,59 @@ order by day
 
 SCOPED_OVERDUE_MACRO = _dimension_macro("scoped_overdue", "daily_overdue")
 
-# The bands of days to close the Trends page charts: [low_days, high_days), the last open-ended.
-DAYS_TO_CLOSE_BANDS_TABLE = """
+# The bands of days to close the Trends page charts: (order, label, low_days, high_days), each
+# [low_days, high_days), contiguous from 0, the last open-ended.
+DAYS_TO_CLOSE_BANDS = (
+    (1, "under 1 day", 0.0, 1.0),
+    (2, "1–2 days", 1.0, 2.0),
+    (3, "2–3 days", 2.0, 3.0),
+    (4, "3–7 days", 3.0, 7.0),
+    (5, "7–14 days", 7.0, 14.0),
+    (6, "14–30 days", 14.0, 30.0),
+    (7, "30–90 days", 30.0, 90.0),
+    (8, "over 90 days", 90.0, None),
+)
+
+
+def _sql_literal(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return repr(value)
+
+
+DAYS_TO_CLOSE_BANDS_TABLE = f"""
 create table days_to_close_bands as
 select band_order::integer as band_order, band_label, low_days::double as low_days,
        high_days::double as high_days
 from (
     values
-        (1, 'under 1 day', 0.0, 1.0),
-        (2, '1–2 days', 1.0, 2.0),
-        (3, '2–3 days', 2.0, 3.0),
-        (4, '3–7 days', 3.0, 7.0),
-        (5, '7–14 days', 7.0, 14.0),
-        (6, '14–30 days', 14.0, 30.0),
-        (7, '30–90 days', 30.0, 90.0),
-        (8, 'over 90 days', 90.0, null)
+        {", ".join("(" + ", ".join(_sql_literal(v) for v in band) + ")"
+                   for band in DAYS_TO_CLOSE_BANDS)}
 ) as bands (band_order, band_label, low_days, high_days)
 """
 
 # Per day of creation, dimension values and band of days to close: the requests created that
-# day and closed (days_to_close not NULL; counted like scoped_requests) that took that long.
-# The bands are contiguous from 0, so each duration falls in the band with the greatest
-# low_days at or below it (an as-of join).
-DAILY_CLOSE_BANDS_TABLE = """
+# day and closed (days_to_close not NULL; counted like scoped_requests, so read from
+# counted_requests) that took that long.
+DAILY_CLOSE_BANDS_TABLE = f"""
 create table daily_close_bands as
-with closed as (
-    select
-        created_at::date as day, department, category, request_type, district, channel,
-        days_to_close
-    from requests
-    where closure is distinct from 'duplicate' and not is_information_only
-      and days_to_close is not null
-)
-
 select
-    closed.day, closed.department, closed.category, closed.request_type, closed.district,
-    closed.channel, bands.band_order,
+    day, department, category, request_type, district, channel,
+    case
+        {" ".join(f"when days_to_close < {high!r} then {order}"
+                  for order, _, _, high in DAYS_TO_CLOSE_BANDS if high is not None)}
+        else {DAYS_TO_CLOSE_BANDS[-1][0]}
+    end::integer as band_order,
     count(*)::integer as count_closed
-from closed
-asof join days_to_close_bands as bands on closed.days_to_close >= bands.low_days
-group by all
-order by closed.day
-"""
-
-SCOPED_CLOSE_BANDS_MACRO = _dimension_macro("scoped_close_bands", "daily_close_bands")
-
-# Per day of creation and dimension values: every record of the snapshot (duplicates and
-# information-only calls included: the open data holds them all) and those with a location.
-DAILY_RECORDS_TABLE = """
-create table daily_records as
-select
-    created_at::date as day, department, category, request_type, district, channel,
-    count(*)::integer as count_records,
-    count(lat)::integer as count_with_location
-from requests
+from counted_requests
+where days_to_close is not null
 group by all
 order by day
 """
+
+SCOPED_CLOSE_BANDS_MACRO = _dimension_macro("scoped_close_bands", "daily_close_bands")
 
 # The channels requests came in by (a filter's choices, without scanning the requests).
 CHANNELS_TABLE = """
@@ -309,9 +306,19 @@ PUBLIC_AGGREGATES = (
     DAYS_TO_CLOSE_BANDS_TABLE,
     DAILY_CLOSE_BANDS_TABLE,
     SCOPED_CLOSE_BANDS_MACRO,
-    DAILY_RECORDS_TABLE,
     CHANNELS_TABLE,
     MAP_REFERENCE_TABLE,
+)
+
+# What the staff pages read besides the requests (civicstat/staff_tables.py), built in the
+# internal snapshot only, from its own rows (so with the aggregate-only types the public lacks).
+INTERNAL_AGGREGATES = (
+    DAILY_TYPE_FLOWS_TABLE,
+    SCOPED_TYPE_FLOWS_MACRO,
+    DAILY_OVERDUE_TABLE,
+    SCOPED_OVERDUE_MACRO,
+    CHANNELS_TABLE,
+    *STAFF_TABLES,
 )
 
 
@@ -505,6 +512,12 @@ def _fill_internal(con: duckdb.DuckDBPyConnection, db: str, city: City, info: di
     con.execute(f"create table {db}.quarantine as select * from store.quarantine")
     con.execute(f"create table {db}.ingest_runs as select * from store.ingest_runs")
     _write_dimensions(con, db, city, info, "internal")
+    con.execute(f"use {db}")  # as in _write_dimensions: tables and macros named unqualified
+    try:
+        for statement in INTERNAL_AGGREGATES:
+            con.execute(statement)
+    finally:
+        con.execute("use memory")
 
 
 def _fill_public(con: duckdb.DuckDBPyConnection, db: str, city: City, info: dict) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -161,11 +162,15 @@ def aging_table(aging: pd.DataFrame, name_label: str, total_label: str) -> None:
     )
 
 
-def download_csv(frame: pd.DataFrame, label: str, file_name: str, key: str,
-                 exclude: tuple[str, ...] = ()) -> None:
+def download_csv(frame: pd.DataFrame | Callable[[], pd.DataFrame], label: str, file_name: str,
+                 key: str, exclude: tuple[str, ...] = ()) -> None:
     """A download button for `frame` (less the `exclude` columns) as CSV that spreadsheets open
-    as text (civicstat.export)."""
-    data_csv = to_csv(frame.drop(columns=[c for c in exclude if c in frame.columns]))
+    as text (civicstat.export). `frame` may be a function returning it: then it runs only when
+    the button is clicked, so a large export costs the page nothing until someone asks for it."""
+    def csv_bytes(table: pd.DataFrame) -> bytes:
+        return to_csv(table.drop(columns=[c for c in exclude if c in table.columns]))
+
+    data_csv = (lambda: csv_bytes(frame())) if callable(frame) else csv_bytes(frame)
     st.download_button(label, data_csv, file_name=file_name, mime="text/csv", key=key,
                        icon=":material/download:", on_click="ignore")
 

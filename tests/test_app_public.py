@@ -141,6 +141,26 @@ def test_open_data_offers_csv_parquet_and_a_dictionary(open_page):
     assert tables, "the data dictionary is shown"
 
 
+def test_open_data_reads_the_records_only_when_a_download_is_asked_for(open_page, monkeypatch):
+    """The page's render runs the summary only: the records (up to 500,000 rows) are read by the
+    download buttons' deferred callables, when a file is asked for."""
+    from civicstat import queries
+
+    ran = []
+    original = queries.Query.run
+
+    def recording_run(self, con, values):
+        ran.append(self.name)
+        return original(self, con, values)
+
+    monkeypatch.setattr(queries.Query, "run", recording_run)
+    app = open_page("public/open_data.py", **MARCH)
+    assert "open_data_summary" in ran
+    assert "open_data_records" not in ran
+    buttons = [b.proto for b in app.get("download_button")]
+    assert all(b.deferred_file_id for b in buttons[:2]), "CSV and Parquet are prepared on click"
+
+
 def test_about_states_the_policy_as_applied(open_page):
     app = open_page("public/about.py", **MARCH)
     text = " ".join(m.value for m in app.markdown).replace("\\", "")

@@ -222,3 +222,27 @@ def test_backlog_quality_and_admin_render(make_app):
         assert check(app), page
     app = open_page(make_app, "admin", "backlog", by="Request type")  # the label is in the URL
     assert app.dataframe[0].value.columns[0] == "Request type"
+
+
+def test_request_explorer_lists_the_newest_and_exports_on_click(make_app, monkeypatch):
+    """Many matches: the newest MAX_LISTED are listed (and mapped); the download of up to
+    MAX_EXPORTED is prepared only when clicked, so the page render never fetches it."""
+    from civicstat import explorer, queries
+
+    monkeypatch.setattr(explorer, "MAX_LISTED", 40)
+    limits = []
+    original = queries.Query.run
+
+    def recording_run(self, con, values):
+        if self.name == "requests_search":
+            limits.append(values["limit"])
+        return original(self, con, values)
+
+    monkeypatch.setattr(queries.Query, "run", recording_run)
+    app = open_page(make_app, "staff", "requests")
+    assert not app.exception
+    assert limits == [40]
+    assert len(app.dataframe[0].value) == 40
+    assert any("the newest 40 are listed and mapped" in c.value for c in app.caption)
+    buttons = [b.proto for b in app.get("download_button")]
+    assert len(buttons) == 1 and buttons[0].deferred_file_id

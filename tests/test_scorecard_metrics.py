@@ -3,6 +3,7 @@ definitions (tests/metrics_reference.py) for every department of the demo city."
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import duckdb
@@ -126,3 +127,46 @@ def test_scores_follow_the_written_rule(demo):
 def test_status_thresholds():
     assert status(1.0) == "green" and status(0.9) == "amber" and status(0.899) == "amber"
     assert status(0.894) == "red" and status(None) is None
+
+
+@pytest.mark.parametrize(("period_args", "dimensions"), [
+    # a period that ends before the as-of day: open and overdue at its end come from the daily
+    # flows and daily_overdue, not from the requests open now
+    (("custom", (-200, -80)), {}),
+    (("custom", (-400, -35)), {"district": "District 2"}),
+    (("30d", None), {"channel": "phone"}),
+    (("365d", None), {"category": "Streets"}),
+])
+def test_other_periods_and_filters_equal_the_reference(demo, period_args, dimensions):
+    city, frame, targets, as_of = demo
+    key, offsets = period_args
+    custom = None
+    if offsets:
+        custom = tuple((as_of + dt.timedelta(days=days)).date() for days in offsets)
+    period = resolve_period(key, as_of, custom=custom)
+    for level in ("department", "request_type"):
+        got = run_scorecard(city, level, period, as_of, **dimensions)
+        want = scorecard_rows(frame, targets, level, period.start, period.end,
+                              period.prev_start, as_of, **dimensions)
+        rows = got[~got["is_total"]].set_index("group_key")
+        assert len(rows) >= 1
+        for key_value, expected in want.items():
+            if not (expected["count_requests"] or expected["count_open_at_end"]
+                    or expected["prev_count_open"] or expected["prev_count_requests"]):
+                assert key_value not in rows.index
+                continue
+            for column, ref in FIGURES.items():
+                assert same(rows.loc[key_value, column], expected[ref]), (level, key_value, column)
+        assert set(rows.index) <= set(want)
+
+
+def test_the_total_row_of_a_period_that_ended_before_the_as_of(demo):
+    city, frame, targets, as_of = demo
+    custom = tuple((as_of + dt.timedelta(days=days)).date() for days in (-150, -61))
+    period = resolve_period("custom", as_of, custom=custom)
+    got = run_scorecard(city, "department", period, as_of, district="District 3")
+    total = got[got["is_total"]].iloc[0]
+    want = scorecard_rows(frame.assign(everything="all"), targets, "everything", period.start,
+                          period.end, period.prev_start, as_of, district="District 3")["all"]
+    for column, key in FIGURES.items():
+        assert same(total[column], want[key]), column

@@ -1,6 +1,7 @@
 -- returns: one row per department, request type or district (by) and one row for all of them (is_total): requests open now (definitions: civicstat/definitions.py) by age (0-7, 8-30, 31-90, over 90 whole days since created), all open, overdue (open and past due_at), and the median and oldest age in days
 -- params: by VARCHAR, as_of TIMESTAMP, department VARCHAR NULL, district VARCHAR NULL, category VARCHAR NULL, request_type VARCHAR NULL, channel VARCHAR NULL
 -- access: internal
+-- Reads open_requests (the requests open now, built at publish), never the request rows.
 with open_requests as (
     select
         coalesce(
@@ -14,8 +15,7 @@ with open_requests as (
         ) as group_key,
         floor((epoch($as_of) - epoch(created_at)) / 86400.0) as age_days,
         is_overdue
-    from scoped_requests($department, $district, $category, $request_type, $channel)
-    where open_until is null
+    from scoped_open_requests($department, $district, $category, $request_type, $channel)
 ),
 
 final as (

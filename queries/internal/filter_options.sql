@@ -10,9 +10,9 @@ with dimension_values as (
     union
     select 'district', district, null from districts
     union
-    select 'channel', channel, null from (select distinct channel from requests)
+    select 'channel', channel, null from channels
     union
-    select 'status', status, null from (select distinct status from requests)
+    select 'status', status, null from statuses
     union
     select 'source', source, null from sources
 ),

@@ -1,39 +1,19 @@
 -- returns: the requests matching every given condition (NULL: any), newest first, at most `limit` rows, whole (address, description, resolution included), each with its days to close (closed) or days open so far (open), and the number of matches in all (count_matching, on every row); `address` matches anywhere in the address, case-insensitively, taken literally (% and _ are not wildcards); duplicates only when include_duplicates
 -- params: as_of TIMESTAMP, request_id VARCHAR NULL, department VARCHAR NULL, district VARCHAR NULL, request_type VARCHAR NULL, channel VARCHAR NULL, status VARCHAR NULL, created_from TIMESTAMP NULL, created_to TIMESTAMP NULL, address VARCHAR NULL, include_duplicates BOOLEAN, limit INTEGER
 -- access: internal
+-- Requests are stored in created_at order. The matches are counted per day of creation from the
+-- columns the conditions name; the newest `limit` of them were all created on or after the last
+-- day from which on there are at least `limit` matches, so only the rows created from that day
+-- on are read whole and ordered: a narrow pass over the period, then a few row groups at its end,
+-- however many requests match. (created_at is never NULL: ingest quarantines such records.)
 with address_pattern as (
     select
         '%' || replace(replace(replace($address, '\', '\\'), '%', '\%'), '_', '\_') || '%'
             as pattern
 ),
 
-matching as (
-    select
-        r.request_id,
-        r.created_at,
-        r.status,
-        r.closure,
-        r.closed_at,
-        r.due_at,
-        case
-            when r.open_until is null then (epoch($as_of) - epoch(r.created_at)) / 86400.0
-            else r.days_to_close
-        end as days_taken,
-        r.is_overdue,
-        r.department,
-        r.request_type,
-        r.category,
-        r.district,
-        r.neighborhood,
-        r.address,
-        r.lat,
-        r.lon,
-        r.channel,
-        r.description,
-        r.resolution,
-        r.updated_at,
-        r.source,
-        r.flags
+matching as not materialized (
+    select r.*
     from requests as r
     cross join address_pattern as a
     where ($include_duplicates or r.closure is distinct from 'duplicate')
@@ -48,11 +28,61 @@ matching as (
       and ($address is null or r.address ilike a.pattern escape '\')
 ),
 
-final as (
-    select *, count(*) over () as count_matching
+matches_per_day as (
+    select created_at::date as day, count(*) as count_matching
     from matching
-    order by created_at desc, request_id
+    group by all
+),
+
+counted as (
+    select coalesce(sum(count_matching), 0)::bigint as count_matching from matches_per_day
+),
+
+first_listed_day as (
+    select coalesce(max(day) filter (where count_from_day >= $limit), min(day)) as day
+    from (
+        select day, sum(count_matching) over (order by day desc) as count_from_day
+        from matches_per_day
+    )
+),
+
+listed as (
+    select
+        m.request_id,
+        m.created_at,
+        m.status,
+        m.closure,
+        m.closed_at,
+        m.due_at,
+        case
+            when m.open_until is null then (epoch($as_of) - epoch(m.created_at)) / 86400.0
+            else m.days_to_close
+        end as days_taken,
+        m.is_overdue,
+        m.department,
+        m.request_type,
+        m.category,
+        m.district,
+        m.neighborhood,
+        m.address,
+        m.lat,
+        m.lon,
+        m.channel,
+        m.description,
+        m.resolution,
+        m.updated_at,
+        m.source,
+        m.flags
+    from matching as m
+    where m.created_at >= (select day from first_listed_day)
+    order by m.created_at desc, m.request_id
     limit $limit
+),
+
+final as (
+    select listed.*, counted.count_matching
+    from listed
+    cross join counted
 )
 
 select * from final order by created_at desc, request_id

@@ -1,8 +1,8 @@
 -- returns: one row per week (starting Monday) or month ($grain) overlapping the period: requests received in it within the period, the same weeks (52 weeks earlier) or month a year before, and how many of its days lie in the period
 -- params: grain VARCHAR, start TIMESTAMP, end TIMESTAMP, department VARCHAR NULL, district VARCHAR NULL, category VARCHAR NULL, request_type VARCHAR NULL, channel VARCHAR NULL
 -- access: public
--- Counts come from daily flows (scoped_type_flows; periods are whole days): the period's days, and the days a year
--- earlier, read as two ranges.
+-- Counts come from daily flows (scoped_type_flows; periods are whole days): the period's days,
+-- and the days a year earlier, read as two ranges.
 with settings as (
     select
         case when $grain = 'month' then 'month' else 'week' end as grain,

@@ -3,7 +3,7 @@
 
 import streamlit as st
 
-from civicstat import charts, data, staff_ui
+from civicstat import charts, data, explorer, staff_ui
 
 info = staff_ui.staff_page(
     "Data quality",
@@ -27,11 +27,14 @@ else:
         "last_run_started_at": st.column_config.DatetimeColumn("Latest run",
                                                                format="YYYY-MM-DD HH:mm"),
     })
-    records = data.internal_query("quarantine_records", limit=100_000)
+    records = data.internal_query("quarantine_records", limit=500)
     with st.expander("The quarantined records themselves (raw text as read)"):
-        st.dataframe(records.head(500), hide_index=True, width="stretch",
+        st.dataframe(records, hide_index=True, width="stretch",
                      column_config={"count_quarantined": None})
-    staff_ui.download_csv(records, "Download the quarantine (CSV)", "quarantine.csv",
+        if explorer.count_in_all(records, "count_quarantined") > len(records):
+            st.caption(f"The newest {len(records):,} are shown; the download holds up to 100,000.")
+    staff_ui.download_csv(lambda: data.internal_query("quarantine_records", limit=100_000),
+                          "Download the quarantine (CSV)", "quarantine.csv",
                           key="quarantine_csv", exclude=("count_quarantined",))
 
 st.subheader("Flags, by month")

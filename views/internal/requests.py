@@ -29,8 +29,10 @@ searched = ui.md(f"request id {params['request_id']}") if params["request_id"] e
 )
 st.caption(
     f"**{count:,}** {'request matches' if count == 1 else 'requests match'} {searched}"
-    + (f"; the newest {explorer.MAX_RESULTS:,} are listed, mapped and exported" if
-       count > explorer.MAX_RESULTS else "")
+    + (f"; the newest {explorer.MAX_LISTED:,} are listed and mapped" if
+       count > explorer.MAX_LISTED else "")
+    + (f", and the newest {explorer.MAX_EXPORTED:,} downloaded" if
+       count > explorer.MAX_EXPORTED else "")
     + ". Duplicates are included here (their closure says so)."
 )
 if not count:
@@ -42,8 +44,11 @@ list_tab, map_tab = st.tabs(["List", "Map"])
 with list_tab:
     st.caption("Select a row to see the request whole above the list.")
     picked = staff_ui.request_list(found, key="results")
-    staff_ui.download_csv(found, "Download these requests (CSV)", "requests.csv", key="results_csv",
-                          exclude=("count_matching",))
+    staff_ui.download_csv(
+        found if count <= explorer.MAX_LISTED else lambda: data.internal_query(
+            "requests_search", **(params | {"limit": explorer.MAX_EXPORTED})),
+        "Download these requests (CSV)", "requests.csv", key="results_csv",
+        exclude=("count_matching",))
 with map_tab:
     deck, legend = maps.request_points(found, data.internal_query("district_outlines"))
     st.pydeck_chart(deck, height=560, width="stretch")
@@ -53,7 +58,7 @@ with map_tab:
 show = picked or (params["request_id"] if count == 1 else None)
 if show:
     shown = data.internal_query("requests_search", **explorer.lookup_params(filters, show))
-    typical = data.internal_query("type_typical_times", as_of=filters.as_of)
+    typical = data.internal_query("type_typical_times")
     with card:
         staff_ui.request_card(shown.iloc[0], explorer.typical_for(typical, shown.iloc[0]["request_type"]))
         st.divider()
