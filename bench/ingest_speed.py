@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -117,52 +116,61 @@ app = ["MOBILE"]
 """
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("rows", type=int, nargs="?", default=1_000_000)
-    parser.add_argument("--source", default="mapping", choices=["nyc", "mapping"])
-    parser.add_argument("--boundaries", type=Path,
-                        default=Path(__file__).resolve().parents[2]
-                        / "shared/data/nyc/boundaries/city_council.geojson")
-    args = parser.parse_args()
+DEFAULT_BOUNDARIES = Path(__file__).resolve().parents[2] / "shared/data/nyc/boundaries/city_council.geojson"
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+def measure(rows: int, source: str = "nyc", boundaries: Path = DEFAULT_BOUNDARIES) -> dict:
+    """Write (once) a ROWS-row NYC portal CSV, ingest it into a fresh city twice (publish
+    skipped): {"rows", "seconds", "rows_per_s", "replay_seconds", ...}."""
     from civicstat import ingest
     from civicstat.city import load_city
     from civicstat.sources.registry import get_adapter
 
-    csv = Path(tempfile.gettempdir()) / f"civicstat_bench_nyc_{args.rows}.csv"
+    csv = Path(tempfile.gettempdir()) / f"civicstat_bench_nyc_{rows}.csv"
     if not csv.exists():
-        t0 = time.perf_counter()
-        make_nyc_csv(csv, args.rows)
-        print(f"wrote {csv} ({csv.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t0:.1f} s")
-
+        make_nyc_csv(csv, rows)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "city"
         (root / "boundaries").mkdir(parents=True)
-        shutil.copy(args.boundaries, root / "boundaries" / args.boundaries.name)
+        shutil.copy(boundaries, root / "boundaries" / boundaries.name)
         (root / "city.toml").write_text(
             'name = "Bench"\ntimezone = "America/New_York"\n[[boundaries]]\nlayer = "district"\n'
-            f'file = "boundaries/{args.boundaries.name}"\nkey = "CounDist"\n'
+            f'file = "boundaries/{boundaries.name}"\nkey = "CounDist"\n'
             '[targets]\ndefault_hours = 72\n', encoding="utf-8")
         city = load_city(root)
-        if args.source == "mapping":
+        if source == "mapping":
             from civicstat.sources.mapping import load_adapter
             mapping = root / "nyc.toml"
             mapping.write_text(NYC_MAPPING, encoding="utf-8")
             adapter = load_adapter(mapping)
         else:
             adapter = get_adapter("nyc")
-        print("| run | rows read | inserted | updated | unchanged | rejected | seconds | rows/s "
-              "| CPU seconds | load average |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        runs = {}
         for run in ("first", "replay"):
-            t0, cpu0 = time.perf_counter(), time.process_time()
-            s = ingest.ingest_files(city, [csv], adapter, publish_after=False)
-            dt, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-            print(f"| {run} ({args.source}) | {s.read:,} | {s.inserted:,} | {s.updated:,} | "
-                  f"{s.unchanged:,} | {s.rejected:,} | {dt:.1f} | {s.read / dt:,.0f} | "
-                  f"{cpu:.1f} | {os.getloadavg()[0]:.1f} |")
+            started = time.perf_counter()
+            summary = ingest.ingest_files(city, [csv], adapter, publish_after=False)
+            runs[run] = (time.perf_counter() - started, summary)
+    seconds, first = runs["first"]
+    replay_seconds, replay = runs["replay"]
+    return {
+        "rows": first.read, "source": source, "csv_mb": round(csv.stat().st_size / 1e6),
+        "seconds": seconds, "rows_per_s": first.read / seconds,
+        "inserted": first.inserted, "rejected": first.rejected,
+        "replay_seconds": replay_seconds, "replay_unchanged": replay.unchanged,
+        "loadavg_after": os.getloadavg()[0],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("rows", type=int, nargs="?", default=1_000_000)
+    parser.add_argument("--source", default="mapping", choices=["nyc", "mapping"])
+    parser.add_argument("--boundaries", type=Path, default=DEFAULT_BOUNDARIES)
+    args = parser.parse_args()
+    result = measure(args.rows, args.source, args.boundaries)
+    print(f"{result['rows']:,} rows ({args.source}) in {result['seconds']:.1f} s: "
+          f"{result['rows_per_s']:,.0f} rows/s; replay {result['replay_seconds']:.1f} s "
+          f"({result['replay_unchanged']:,} unchanged)")
     return 0
 
 

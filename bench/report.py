@@ -159,5 +159,69 @@ def _dump(x) -> str:
 
 
 def _targets(r):
-    return ["## Targets", "", "See the tables above; the summary of met and missed targets "
-            "is in the note of the performance issue and below.", ""]
+    """Each target of the performance issue against what this run measured."""
+    rows = []
+    queries = r.get("queries", {})
+    fifty = queries.get("50000000", {})
+    if fifty:
+        pages = {p: e for p, e in fifty.items() if e["queries"]}
+        worst_warm = max(pages.items(), key=lambda kv: kv[1]["warm"]["median_ms"])
+        worst_cold = max(pages.items(), key=lambda kv: kv[1]["cold"]["median_ms"])
+        worst_ratio = max(pages.items(), key=lambda kv: kv[1]["ratio_to_scan"] or 0)
+        rows += [
+            ("every page's query set, warm median, 50M", "≤ 300 ms",
+             f"worst {worst_warm[0]}: {worst_warm[1]['warm']['median_ms']:.0f} ms",
+             worst_warm[1]["warm"]["median_ms"] <= 300),
+            ("every page's query set, cold, 50M", "≤ 1.5 s",
+             f"worst {worst_cold[0]}: {worst_cold[1]['cold']['median_ms']:.0f} ms",
+             worst_cold[1]["cold"]["median_ms"] <= 1500),
+            ("query set ÷ one full scan of its columns, 50M", "≤ 1",
+             f"worst {worst_ratio[0]}: {worst_ratio[1]['ratio_to_scan']:.2f}",
+             (worst_ratio[1]["ratio_to_scan"] or 0) <= 1),
+        ]
+    b, ten = r.get("baseline"), queries.get(str(r.get("reference_rows")), {})
+    if b and ten.get("Overview") and ten.get("Scorecards"):
+        for page, key in (("Overview", "overview_s"), ("Scorecards", "scorecard_s")):
+            e = ten[page]
+            speed = b[key] * 1000 / e["warm"]["median_ms"]
+            memory = (e["cold"].get("peak_rss_mb") or 0) / b["peak_rss_mb"]
+            rows.append((f"{page} vs pandas baseline, 10M", "≥ 20× faster, ≤ 1/5 memory",
+                         f"{speed:.0f}× faster, {memory:.2f} of its memory",
+                         speed >= 20 and memory <= 0.2))
+    mem = r.get("memory", {}).get("50000000")
+    if mem and mem.get("peak_rss_mb"):
+        rows.append(("app RSS at 50M", "≤ 1.5 GB", f"peak {mem['peak_rss_mb']:,.0f} MB",
+                     mem["peak_rss_mb"] <= 1536))
+    browser = r.get("browser")
+    if browser:
+        worst = max(browser.items(), key=lambda kv: kv[1]["ws_bytes"])
+        rows.append(("sent to the browser per page render", "≤ 2 MB",
+                     f"worst {worst[0]}: {worst[1]['ws_bytes'] / 1e6:.2f} MB over the websocket "
+                     "(Streamlit's static files, 3–9 MB, come once per browser and are cached)",
+                     worst[1]["ws_bytes"] <= 2_000_000))
+    ingest = r.get("ingest")
+    if ingest:
+        rows.append(("ingest, NYC-format rows", "≥ 150,000 rows/s",
+                     f"{ingest['rows_per_s']:,.0f} rows/s ({ingest['rows']:,} rows)",
+                     ingest["rows_per_s"] >= 150_000))
+    publish = r.get("build", {}).get("50000000", {}).get("publish_s")
+    if publish:
+        rows.append(("publish at 50M", "≤ 3 min", f"{publish:.0f} s", publish <= 180))
+    load = r.get("load")
+    if load:
+        rows.append(("50 concurrent sessions, p95 interaction, 10M", "≤ 3 s",
+                     f"{load['p95_s']:.1f} s (p50 {load['p50_s']:.1f} s), one app process",
+                     load["p95_s"] <= 3))
+    soak = r.get("soak")
+    if soak:
+        rows.append(("RSS in a 10-minute soak", "levels off",
+                     f"{soak['rss_start_mb']:.0f} → {soak['rss_end_mb']:.0f} MB; "
+                     f"{soak['rss_slope_first_half_mb_per_min']:+.1f} then "
+                     f"{soak['rss_slope_last_half_mb_per_min']:+.1f} MB/min",
+                     bool(soak.get("rss_levels_off"))))
+    out = ["## Targets", "", "| target | goal | measured | met |", "|---|---|---|---|"]
+    out += [f"| {t} | {g} | {m} | {'yes' if ok else '**no**'} |" for t, g, m, ok in rows]
+    notes = r.get("notes", [])
+    if notes:
+        out += ["", "Notes on this run:", ""] + [f"- {n}" for n in notes]
+    return out + [""]

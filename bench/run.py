@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     skip = set(filter(None, args.skip.split(",")))
     results = json.loads(RAW.read_text()) if RAW.exists() else {}
     results["machine"] = machine()
-    ten_million = 10_000_000 if 10_000_000 in sizes else sizes[min(1, len(sizes) - 1)]
+    ten_million = 10_000_000 if 10_000_000 in sizes or not sizes else sizes[min(1, len(sizes) - 1)]
 
     for rows in sizes:
         print(f"== {rows:,} requests", flush=True)
