@@ -45,3 +45,19 @@ def derived_columns(as_of: dt.datetime | None, alias: str = "r") -> str:
 DERIVED_COLUMN_NAMES = (
     "days_to_close", "is_on_time", "open_until", "is_overdue", "is_information_only"
 )
+
+
+def dimension_macro(name: str, table: str) -> str:
+    """SQL creating table macro `name`: the rows of `table` matching the five dimension filters
+    (NULL = all). `name` and `table` are module constants, never user input."""
+    return f"""
+create or replace macro {name}(
+    p_department, p_district, p_category, p_request_type, p_channel
+) as table
+select * from {table}
+where (p_department is null or department = p_department)
+  and (p_district is null or district = p_district)
+  and (p_category is null or category = p_category)
+  and (p_request_type is null or request_type = p_request_type)
+  and (p_channel is null or channel = p_channel)
+"""  # noqa: S608

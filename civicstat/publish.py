@@ -21,7 +21,7 @@ import duckdb
 import pandas as pd
 
 from civicstat.city import City
-from civicstat.definitions import DERIVED_COLUMN_NAMES, derived_columns
+from civicstat.definitions import DERIVED_COLUMN_NAMES, derived_columns, dimension_macro
 from civicstat.privacy import public_select_list
 from civicstat.schema import COLUMN_NAMES
 from civicstat.snapshots import SNAPSHOT_FORMAT
@@ -90,22 +90,9 @@ order by day
 
 
 
-def _dimension_macro(name: str, table: str) -> str:
-    """A table macro: the rows of `table` matching the dimension filters (NULL = all)."""
-    return f"""
-create or replace macro {name}(
-    p_department, p_district, p_category, p_request_type, p_channel
-) as table
-select * from {table}
-where (p_department is null or department = p_department)
-  and (p_district is null or district = p_district)
-  and (p_category is null or category = p_category)
-  and (p_request_type is null or request_type = p_request_type)
-  and (p_channel is null or channel = p_channel)
-"""
 
 
-SCOPED_FLOWS_MACRO = _dimension_macro("scoped_flows", "daily_flows")
+SCOPED_FLOWS_MACRO = dimension_macro("scoped_flows", "daily_flows")
 
 # Per dimension values: the requests open now (at the as-of time; counted like scoped_requests),
 # and how many of them have a due date. With daily_flows this gives the requests open at any
@@ -125,7 +112,7 @@ group by all
 order by all
 """
 
-SCOPED_OPEN_MACRO = _dimension_macro("scoped_open", "open_now")
+SCOPED_OPEN_MACRO = dimension_macro("scoped_open", "open_now")
 
 # Per day and dimension values: requests that became open and past due that day (on the due
 # day, or the day they were created if they were already due then, while still open) and
@@ -166,7 +153,7 @@ group by all
 order by day
 """
 
-SCOPED_OVERDUE_MACRO = _dimension_macro("scoped_overdue", "daily_overdue")
+SCOPED_OVERDUE_MACRO = dimension_macro("scoped_overdue", "daily_overdue")
 
 # The bands of days to close the Trends page charts: (order, label, low_days, high_days), each
 # [low_days, high_days), contiguous from 0, the last open-ended.
@@ -220,7 +207,7 @@ group by all
 order by day
 """
 
-SCOPED_CLOSE_BANDS_MACRO = _dimension_macro("scoped_close_bands", "daily_close_bands")
+SCOPED_CLOSE_BANDS_MACRO = dimension_macro("scoped_close_bands", "daily_close_bands")
 
 # The channels requests came in by (a filter's choices, without scanning the requests).
 CHANNELS_TABLE = """
@@ -293,7 +280,7 @@ where closure is distinct from 'duplicate' and not is_information_only
 order by day, days_to_close
 """
 
-SCOPED_COUNTED_MACRO = _dimension_macro("scoped_counted", "counted_requests")
+SCOPED_COUNTED_MACRO = dimension_macro("scoped_counted", "counted_requests")
 
 # What the public pages read besides the requests, built in the public snapshot from its own rows.
 PUBLIC_AGGREGATES = (

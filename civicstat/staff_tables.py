@@ -19,22 +19,7 @@ checks each against pandas.
 
 from __future__ import annotations
 
-
-def _dimension_macro(name: str, table: str) -> str:
-    """A table macro: the rows of `table` matching the five dimension filters (NULL = all)."""
-    # the names are this module's constants, never user input
-    return f"""
-create or replace macro {name}(
-    p_department, p_district, p_category, p_request_type, p_channel
-) as table
-select * from {table}
-where (p_department is null or department = p_department)
-  and (p_district is null or district = p_district)
-  and (p_category is null or category = p_category)
-  and (p_request_type is null or request_type = p_request_type)
-  and (p_channel is null or channel = p_channel)
-"""  # noqa: S608
-
+from civicstat.definitions import dimension_macro
 
 # The requests open now (open_until is NULL), counted like scoped_requests (no duplicates, no
 # information-only calls), with what the backlog and the overdue list show. Sorted by due date
@@ -49,7 +34,7 @@ where closure is distinct from 'duplicate' and not is_information_only and open_
 order by due_at nulls last, request_id
 """
 
-SCOPED_OPEN_REQUESTS_MACRO = _dimension_macro("scoped_open_requests", "open_requests")
+SCOPED_OPEN_REQUESTS_MACRO = dimension_macro("scoped_open_requests", "open_requests")
 
 # The closed requests' days_to_close (counted like scoped_requests; NULL days_to_close left out)
 # with the day of creation (periods are whole days) and the five dimensions. Sorted by
@@ -66,7 +51,7 @@ where closure is distinct from 'duplicate' and not is_information_only
 order by department, day, days_to_close
 """
 
-SCOPED_CLOSE_TIMES_MACRO = _dimension_macro("scoped_close_times", "close_times")
+SCOPED_CLOSE_TIMES_MACRO = dimension_macro("scoped_close_times", "close_times")
 
 # Per request type: median and 90th-percentile days to close of its requests created in the
 # 365 days before the snapshot's as-of time (and up to it) and closed.

@@ -136,6 +136,26 @@ def legend(items: list[tuple[tuple[int, int, int], str]], title: str) -> None:
     )
 
 
+def district_metric_picker(districts: pd.DataFrame, default: str):
+    """The "Colour districts by" control (bound to the URL); returns the chosen MapMetric.
+    Requests per 1,000 residents is offered only when the boundaries carry a population."""
+    from civicstat import maps
+
+    metrics = dict(maps.DISTRICT_METRICS)
+    if districts["population"].isna().all():
+        metrics.pop("requests_per_1000_residents")
+    key = st.segmented_control(
+        "Colour districts by",
+        list(metrics),
+        default=default,
+        format_func=lambda name: metrics[name].label,
+        key="map_metric",
+        bind="query-params",
+        required=True,
+    )
+    return metrics[key]
+
+
 def show_data(frame: pd.DataFrame, label: str = "Show the data") -> None:
     """The numbers behind a chart, in a collapsed table (for screen readers and checking)."""
     with st.expander(label):

@@ -12,22 +12,10 @@ st.subheader("Districts")
 districts = data.public_query(
     "district_summary", **filters.params("start", "end", without=("district",))
 )
-metrics = dict(maps.DISTRICT_METRICS)
 if districts.empty:
     st.info("This city has no district boundaries configured.")
 else:
-    if districts["population"].isna().all():
-        metrics.pop("requests_per_1000_residents")
-    metric_key = st.segmented_control(
-        "Colour districts by",
-        list(metrics),
-        default="count_requests",
-        format_func=lambda key: metrics[key].label,
-        key="map_metric",
-        bind="query-params",
-        required=True,
-    )
-    metric = metrics[metric_key]
+    metric = ui.district_metric_picker(districts, default="count_requests")
     deck, legend_items = maps.district_choropleth(
         districts, metric, highlight=filters.dimensions.get("district"), k=k
     )

@@ -59,19 +59,7 @@ districts = data.public_query(
 if districts.empty:
     st.info("This city has no district boundaries configured.")
 else:
-    metrics = dict(maps.DISTRICT_METRICS)
-    if districts["population"].isna().all():
-        metrics.pop("requests_per_1000_residents")
-    metric_key = st.segmented_control(
-        "Colour districts by",
-        list(metrics),
-        default="median_days_to_close",
-        format_func=lambda key: metrics[key].label,
-        key="map_metric",
-        bind="query-params",
-        required=True,
-    )
-    metric = metrics[metric_key]
+    metric = ui.district_metric_picker(districts, default="median_days_to_close")
     deck, legend_items = maps.district_choropleth(
         districts, metric, highlight=filters.dimensions.get("district"), k=k
     )
