@@ -9,6 +9,7 @@ Each measurement runs in its own process so its peak memory (VmHWM) is its own.
 from __future__ import annotations
 
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -89,7 +90,7 @@ def _baseline_child(snapshot: str, repeats: int) -> dict:
     """Runs in a child process: load everything into pandas, then compute renders."""
     import duckdb
 
-    from bench.memory import peak_rss_mb
+    from bench.load import peak_rss_mb
 
     started = time.perf_counter()
     with duckdb.connect(snapshot, read_only=True) as con:
@@ -108,7 +109,7 @@ def _baseline_child(snapshot: str, repeats: int) -> dict:
         "load_s": load_s,
         "overview_s": statistics.median(overview),
         "scorecard_s": statistics.median(scorecard),
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(os.getpid()),
     }
 
 

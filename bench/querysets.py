@@ -104,10 +104,10 @@ def cold_runs(build_dir: Path, query_set: list[tuple], repeats: int = 5) -> list
     [{"seconds": .., "peak_rss_mb": .. of that process}]."""
     script = (
         "import sys, json; from pathlib import Path; from bench import querysets as q;"
-        "from bench.memory import peak_rss_mb;"
+        "import os; from bench.load import peak_rss_mb;"
         "s = q._deserialise(sys.stdin.read());"
         "t = q.run_query_set(Path(sys.argv[1]), s, {});"
-        "print(json.dumps({'seconds': t, 'peak_rss_mb': peak_rss_mb()}))"
+        "print(json.dumps({'seconds': t, 'peak_rss_mb': peak_rss_mb(os.getpid())}))"
     )
     runs = []
     for _ in range(repeats):

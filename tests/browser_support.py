@@ -6,11 +6,8 @@ import contextlib
 import io
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +15,8 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parent.parent
 ARTIFACTS = PROJECT / "test-artifacts"
+if str(PROJECT) not in sys.path:  # the benchmark package (bench/) holds the server launcher
+    sys.path.insert(0, str(PROJECT))
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -41,48 +40,19 @@ def chromium_path() -> str:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    from bench.load import free_port as bench_free_port
+
+    return bench_free_port()
 
 
 @contextlib.contextmanager
 def serve_app(city_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """Start `streamlit run app.py` for a city on a free port; yield its base URL."""
-    port = free_port()
-    env = {**os.environ, "CIVICSTAT_CITY": str(city_dir), **(extra_env or {})}
-    log = ARTIFACTS / f"streamlit-{port}.log"
-    ARTIFACTS.mkdir(exist_ok=True)
-    with open(log, "w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(PROJECT / "app.py"),
-             "--server.port", str(port), "--server.headless", "true",
-             "--server.address", "127.0.0.1"],
-            cwd=PROJECT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_healthy(url, process, log)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    """Start `streamlit run app.py` for a city on a free port (bench.load.serve, the same
+    launcher the benchmark uses); yield its base URL. The server log goes to test-artifacts/."""
+    from bench.load import serve
 
-
-def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited early:\n{log.read_text()[-2000:]}")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        time.sleep(0.3)
-    raise RuntimeError(f"streamlit did not become healthy:\n{log.read_text()[-2000:]}")
+    with serve(city_dir, extra_env=extra_env, log_dir=ARTIFACTS) as server:
+        yield f"http://127.0.0.1:{server.port}"
 
 
 @contextlib.contextmanager
