@@ -283,12 +283,19 @@ order by day, days_to_close
 SCOPED_COUNTED_MACRO = dimension_macro("scoped_counted", "counted_requests")
 
 # What the public pages read besides the requests, built in the public snapshot from its own rows.
+# The tables grouped by request type that the internal snapshot counts from its requests and the
+# public one copies from it (without the aggregate-only types): name and statement.
+FLOW_TABLES = (
+    ("daily_flows", DAILY_FLOWS_TABLE),
+    ("open_now", OPEN_NOW_TABLE),
+    ("daily_overdue", DAILY_OVERDUE_TABLE),
+)
+
 PUBLIC_AGGREGATES = (
     DAILY_TYPE_FLOWS_TABLE,
     SCOPED_TYPE_FLOWS_MACRO,
     COUNTED_REQUESTS_TABLE,
     SCOPED_COUNTED_MACRO,
-    DAILY_OVERDUE_TABLE,
     SCOPED_OVERDUE_MACRO,
     DAYS_TO_CLOSE_BANDS_TABLE,
     DAILY_CLOSE_BANDS_TABLE,
@@ -302,7 +309,6 @@ PUBLIC_AGGREGATES = (
 INTERNAL_AGGREGATES = (
     DAILY_TYPE_FLOWS_TABLE,
     SCOPED_TYPE_FLOWS_MACRO,
-    DAILY_OVERDUE_TABLE,
     SCOPED_OVERDUE_MACRO,
     CHANNELS_TABLE,
     *STAFF_TABLES,
@@ -466,9 +472,7 @@ def _write_dimensions(
     con.execute(f"use {db}")  # the macros must name tables unqualified, as readers see them
     try:
         con.execute(SCOPED_REQUESTS_MACRO.format(db=db))
-        con.execute(DAILY_FLOWS_TABLE)
         con.execute(SCOPED_FLOWS_MACRO)
-        con.execute(OPEN_NOW_TABLE)
         con.execute(SCOPED_OPEN_MACRO)
     finally:
         con.execute("use memory")
@@ -498,8 +502,14 @@ def _fill_internal(con: duckdb.DuckDBPyConnection, db: str, city: City, info: di
     )
     con.execute(f"create table {db}.quarantine as select * from store.quarantine")
     con.execute(f"create table {db}.ingest_runs as select * from store.ingest_runs")
-    _write_dimensions(con, db, city, info, "internal")
     con.execute(f"use {db}")  # as in _write_dimensions: tables and macros named unqualified
+    try:
+        for _, statement in FLOW_TABLES:
+            con.execute(statement)
+    finally:
+        con.execute("use memory")
+    _write_dimensions(con, db, city, info, "internal")
+    con.execute(f"use {db}")
     try:
         for statement in INTERNAL_AGGREGATES:
             con.execute(statement)
@@ -508,14 +518,21 @@ def _fill_internal(con: duckdb.DuckDBPyConnection, db: str, city: City, info: di
 
 
 def _fill_public(con: duckdb.DuckDBPyConnection, db: str, city: City, info: dict) -> None:
+    # Plain filters on the type (no join), so the rows stream through in their sorted order.
+    types_of = {
+        tier: [rtype for rtype, its_tier in city.sensitive.items() if its_tier == tier]
+        for tier in ("aggregate_only", "no_location")
+    }
+    not_aggregate_only = "request_type is null or not list_contains($aggregate_only, request_type)"
+    tier = "case when list_contains($no_location, r.request_type) then 'no_location' end"
     con.execute(
         f"""
         create table {db}.requests as
-        select {public_select_list("r", "t.privacy_tier")}, {derived_select_list("r")}
+        select {public_select_list("r", tier)}, {derived_select_list("r")}
         from sorted.requests r
-        left join request_types t using (request_type)
-        where t.privacy_tier is distinct from 'aggregate_only'
-        """
+        where {not_aggregate_only}
+        """,
+        types_of,
     )
     # aggregate_only types never appear request by request: only city-wide monthly counts
     # (duplicates left out), which the public pages show with small counts suppressed.
@@ -531,6 +548,13 @@ def _fill_public(con: duckdb.DuckDBPyConnection, db: str, city: City, info: dict
         order by all
         """
     )
+    # The flow tables are grouped by request type, so the public ones are the internal ones
+    # without the aggregate-only types' rows: copied, not recounted from the requests.
+    for table, _ in FLOW_TABLES:
+        con.execute(
+            f"create table {db}.{table} as select * from sorted.{table} where {not_aggregate_only}",
+            {"aggregate_only": types_of["aggregate_only"]},
+        )
     _write_dimensions(con, db, city, info, "public")
     con.execute(f"use {db}")  # as in _write_dimensions: tables and macros named unqualified
     try:

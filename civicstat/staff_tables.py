@@ -40,7 +40,9 @@ SCOPED_OPEN_REQUESTS_MACRO = dimension_macro("scoped_open_requests", "open_reque
 # with the day of creation (periods are whole days) and the five dimensions. Sorted by
 # department, day and days_to_close: a department's rows of a period are contiguous (a department
 # filter reads only them) and reach the quantile nearly in order, which makes DuckDB's exact
-# quantiles several times faster than on rows in created_at order.
+# quantiles several times faster than on rows in created_at order. The sort compares each
+# department's position in the (short, sorted) list of departments instead of the text: the same
+# order, a third less time to sort at 10 million rows.
 CLOSE_TIMES_TABLE = """
 create table close_times as
 select
@@ -48,7 +50,12 @@ select
 from requests
 where closure is distinct from 'duplicate' and not is_information_only
   and days_to_close is not null
-order by department, day, days_to_close
+order by
+    list_position(
+        (select list(distinct department order by department) from request_types), department
+    ),
+    day,
+    days_to_close
 """
 
 SCOPED_CLOSE_TIMES_MACRO = dimension_macro("scoped_close_times", "close_times")
