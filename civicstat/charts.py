@@ -7,6 +7,8 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
+from civicstat.figure_cache import cached_figure
+
 # Okabe & Ito (2008): distinguishable with the common forms of colour blindness.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
              "#000000"]
@@ -27,6 +29,7 @@ def _layout(fig: go.Figure, *, y_title: str, height: int = 340) -> go.Figure:
     return fig
 
 
+@cached_figure
 def opened_closed_weekly(weeks: pd.DataFrame) -> go.Figure:
     """Requests opened and closed per week; partial weeks at the edges drawn as open markers."""
     full = weeks["count_days_in_period"] >= 7
@@ -61,6 +64,7 @@ def opened_closed_weekly(weeks: pd.DataFrame) -> go.Figure:
 LAST_YEAR_DASH = "dot"
 
 
+@cached_figure
 def ranked_bars(
     labels: list[str],
     values: list[float],
@@ -97,6 +101,7 @@ def ranked_bars(
     return fig
 
 
+@cached_figure
 def volume_with_last_year(series: list[tuple[str, pd.DataFrame, list[str]]], grain: str) -> go.Figure:
     """Requests per week or month: one colour per series, this year solid, a year earlier dotted.
 
@@ -126,6 +131,7 @@ def volume_with_last_year(series: list[tuple[str, pd.DataFrame, list[str]]], gra
     return _layout(fig, y_title=f"Requests per {grain}", height=380)
 
 
+@cached_figure
 def days_to_close_bands(labels: list[str], shares: list[float], hover: list[str]) -> go.Figure:
     """How long requests took to close: the share of closed requests in each band of days."""
     fig = go.Figure(
@@ -140,6 +146,7 @@ def days_to_close_bands(labels: list[str], shares: list[float], hover: list[str]
     return fig
 
 
+@cached_figure
 def backlog_over_time(frame: pd.DataFrame, hover_open: list[str], hover_overdue: list[str]) -> go.Figure:
     """Requests open, and open past their due date, at the end of each day or week."""
     fig = go.Figure()
@@ -165,6 +172,7 @@ STATUS_COLORS = {"green": OKABE_ITO[2], "amber": OKABE_ITO[1], "red": OKABE_ITO[
 AGING_COLORS = ["#fdd49e", "#fc8d59", "#d7301f", "#7f0000"]  # ColorBrewer OrRd: older is darker
 
 
+@cached_figure
 def score_bars(scored: pd.DataFrame, amber_floor: float) -> go.Figure:
     """Horizontal bars of each row's score (civicstat.scorecard.score_frame, the total row left
     out) against target (1.0), coloured red/amber/green, lowest score at the top."""
@@ -200,6 +208,7 @@ AGING_BUCKETS = {  # backlog_aging.sql's columns, youngest first
 }
 
 
+@cached_figure
 def aging_bars(aging: pd.DataFrame, limit: int = 20) -> go.Figure:
     """Open requests per group (the `limit` largest, as backlog_aging.sql orders them), stacked
     by age bucket, youngest first."""
@@ -228,6 +237,7 @@ FLAG_LABELS = {  # quality_flags.sql's flags, as people read them
 }
 
 
+@cached_figure
 def flags_by_month(flags: pd.DataFrame) -> go.Figure:
     """Flagged requests per month (quality_flags.sql, summed over sources), one bar per flag."""
     monthly = flags.groupby(["month", "flag"], as_index=False)["count_flagged"].sum()

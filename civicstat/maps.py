@@ -11,11 +11,22 @@ from dataclasses import dataclass
 import pandas as pd
 import pydeck as pdk
 
+from civicstat.figure_cache import cached_figure
 from civicstat.privacy import suppress_small
 
 # Light to dark blue (ColorBrewer "Blues", 5 classes): sequential and colour-blind safe.
 SEQUENTIAL = [(239, 243, 255), (189, 215, 231), (107, 174, 214), (49, 130, 189), (8, 81, 156)]
 NO_DATA = (210, 210, 210)
+
+
+class SerializedOnceDeck(pdk.Deck):
+    """A Deck that writes its JSON once: district maps are cached (figure_cache) and shown
+    again unchanged, and pydeck's serializer is the costliest step of showing one."""
+
+    def to_json(self) -> str:
+        if getattr(self, "_json", None) is None:
+            self._json = super().to_json()
+        return self._json
 
 
 @dataclass(frozen=True)
@@ -67,6 +78,7 @@ def color_for(value: object, breaks: list[float]) -> tuple[int, int, int]:
     return SEQUENTIAL[min(index, len(SEQUENTIAL) - 1)]
 
 
+@cached_figure
 def district_choropleth(
     districts: pd.DataFrame, metric: MapMetric, highlight: str | None = None, k: int | None = None
 ) -> tuple[pdk.Deck, list[tuple[tuple[int, int, int], str]]]:
@@ -112,7 +124,7 @@ def district_choropleth(
         line_width_scale=40,
     )
     view = _view_for([f["geometry"] for f in features])
-    deck = pdk.Deck(
+    deck = SerializedOnceDeck(
         layers=[layer],
         initial_view_state=view,
         map_provider=None,  # no base-map tiles: works offline; the districts are the map

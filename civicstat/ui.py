@@ -8,9 +8,11 @@ import math
 import re
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from civicstat import figures
+from civicstat.figure_cache import cached_figure
 from civicstat.filters import (
     DEFAULT_PERIOD,
     DIMENSION_LABELS,
@@ -68,10 +70,24 @@ def sidebar_filters(
 
 def options_for(options: pd.DataFrame, dimension: str, department: str | None) -> list[str]:
     """A dimension's values; categories and request types narrowed to the chosen department."""
-    rows = options[options["dimension"] == dimension]
-    if department and dimension in ("category", "request_type") and "department" in rows:
-        rows = rows[rows["department"] == department]
-    return list(dict.fromkeys(rows["value"].tolist()))
+    by_department = _choices(options).get(dimension, {})
+    if department and dimension in ("category", "request_type") and "department" in options:
+        return list(by_department.get(department, []))
+    return list(by_department.get(None, []))
+
+
+@cached_figure
+def _choices(options: pd.DataFrame) -> dict[str, dict[str | None, list[str]]]:
+    """{dimension: {department or None (all): values in order}} from filter_options.sql rows
+    (worked out once per distinct options table, not on every script run)."""
+    choices: dict[str, dict[str | None, list[str]]] = {}
+    for dimension, rows in options.groupby("dimension", sort=False):
+        values = {None: list(dict.fromkeys(rows["value"].tolist()))}
+        if "department" in rows:
+            for department, of_department in rows.groupby("department", sort=False):
+                values[department] = list(dict.fromkeys(of_department["value"].tolist()))
+        choices[dimension] = values
+    return choices
 
 
 def _is_missing(value: object) -> bool:
@@ -219,11 +235,21 @@ def data_table(
 ) -> None:
     """A table of figures for people (counts below k suppressed; see figures.display_table),
     in a collapsed "show the data" expander unless `expander` is None."""
-    table = figures.display_table(frame, columns, k, basis=basis)
+    table = _table_for_people(frame, columns, k, basis)
     if expander is None:
         st.dataframe(table, hide_index=True, width="stretch")
     else:
         show_data(table, expander)
+
+
+@cached_figure
+def _table_for_people(
+    frame: pd.DataFrame, columns: dict[str, tuple[str, str]], k: int, basis: str | None
+) -> pa.Table:
+    """figures.display_table as an Arrow table, which st.dataframe sends without converting."""
+    return pa.Table.from_pandas(
+        figures.display_table(frame, columns, k, basis=basis), preserve_index=False
+    )
 
 
 def suppression_note(k: int) -> None:
