@@ -127,35 +127,82 @@ def _ingest(r):
             f"{i.get('replay_seconds', 0):.1f} s.", ""]
 
 
+def _timing_row(label: str, x: dict) -> str:
+    return (f"| {label} | {x['interactions']:,} | {x['errors']:,} | {_s(x['p50_s'])} | "
+            f"{_s(x['p95_s'])} | {_s(x['max_s'])} | {x.get('median_kb_received') or 0:,.0f} |")
+
+
+def _s(value) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+TIMING_HEADER = ["| interactions | count | errors | p50 (s) | p95 (s) | max (s) | median KB sent |",
+                 "|---|---:|---:|---:|---:|---:|---:|"]
+
+
 def _load(r):
     x = r.get("load")
     if not x:
         return []
-    return ["## 50 concurrent sessions", "",
-            "Real Streamlit sessions over the websocket (bench/load.py): each opens the Overview "
-            "and changes filters; an interaction is a rerun until the script finished.", "",
-            "```", _dump(x), "```", ""]
+    out = ["## 50 concurrent sessions", "",
+           f"Real Streamlit sessions over the websocket (bench/load.py), one app process: "
+           f"{x['sessions']} visitors arrive within 2 s; each opens the Overview, then changes "
+           f"{x['changes']} filters (period, department) about {x['think_s']:g} s apart. An "
+           "interaction is one rerun, timed from sending it until the script finished.", ""]
+    out += TIMING_HEADER + [_timing_row("all", x)]
+    out += [_timing_row(kind, k) for kind, k in x.get("by_kind", {}).items()]
+    out += ["", f"Server: {x['server_cpu_s']:.1f} s of CPU in all, "
+            f"{x['server_cpu_s_per_interaction']:.3f} s per interaction; RSS "
+            f"{x['rss_start_mb']:.0f} MB before, peak {x['rss_peak_mb']:.0f} MB, "
+            f"{x['rss_end_mb']:.0f} MB after. Load average {x['loadavg_before']:.1f} before, "
+            f"{x['loadavg_after']:.1f} after (the load client runs on the same 2 cores).", ""]
+    return out
 
 
 def _soak(r):
     x = r.get("soak")
     if not x:
         return []
-    return ["## Soak", "", "```", _dump(x), "```", ""]
+    out = ["## Soak", "",
+           f"{x['seconds'] / 60:.0f} minutes with {x['sessions_alive']} visitors at all times, "
+           f"coming and going ({x['visitors']:,} visitors in all; each opens the Overview, "
+           "changes one to three filters, leaves).", ""]
+    out += TIMING_HEADER + [_timing_row("all", x), ""]
+    samples = x.get("rss_samples") or []
+    out += ["| minute | interactions | errors | p50 (s) | p95 (s) | server RSS at its end (MB) |",
+            "|---:|---:|---:|---:|---:|---:|"]
+    for m in x.get("per_minute", []):
+        end = (m["minute"] + 1) * 60
+        rss = [mb for t, mb in samples if t <= end]
+        out.append(f"| {m['minute']} | {m['interactions']:,} | {m['errors']} | {_s(m['p50_s'])} | "
+                   f"{_s(m['p95_s'])} | {rss[-1]:.0f} |" if rss else "| – |")
+    out += ["", f"RSS {x['rss_start_mb']:.0f} MB at the start, {x['rss_end_mb']:.0f} MB at the "
+            f"end (peak {x['rss_peak_mb']:.0f} MB); least-squares slope "
+            f"{x['rss_slope_first_half_mb_per_min']:+.2f} MB/min over the first half, "
+            f"{x['rss_slope_last_half_mb_per_min']:+.2f} MB/min over the second: "
+            f"{'levels off' if x.get('rss_levels_off') else 'does not level off'}.", ""]
+    return out
 
 
 def _swap(r):
     x = r.get("swap")
     if not x:
         return []
-    return ["## Two app processes during a publish", "", "```", _dump(x), "```", ""]
-
-
-def _dump(x) -> str:
-    import json
-
-    return json.dumps({k: v for k, v in x.items() if k not in ("rss_samples", "samples")},
-                      indent=2, default=str)
+    renders = x.get("renders", {})
+    picked = ", ".join(f"{name}: {'yes' if ok else 'no'}" for name, ok in x["picked_up"].items())
+    return ["## Two app processes during a publish", "",
+            f"Processes {', '.join(x['processes'])} serve the same city, "
+            f"{x['sessions_per_process']} sessions each rendering the Overview over and over, "
+            f"while `civicstat publish` ({x['publish_s']:.0f} s) swaps in a snapshot with "
+            f"{x['requests_marked_duplicate']} requests marked duplicate.", "",
+            "| renders | during the publish | failed | stale after the publish | p95 (s) | "
+            "new figure picked up |",
+            "|---:|---:|---:|---:|---:|---|",
+            f"| {renders.get('interactions', 0):,} | {x['renders_during_publish']:,} | "
+            f"{len(x['failed_renders'])} | {x['stale_renders_after_publish']} | "
+            f"{_s(renders.get('p95_s'))} | {picked} |", "",
+            f"Version {x['version_before']} → {x['version_after']}; result: "
+            f"{'ok' if x['ok'] else '**failed**'}.", ""]
 
 
 def _targets(r):
