@@ -63,6 +63,28 @@ def test_sensitive_types_follow_their_tier(city):
         ).fetchone()[0] == 1
 
 
+def test_public_flow_tables_are_the_internal_ones_without_aggregate_only_types(city):
+    """The public flow tables are copied from the internal snapshot, minus aggregate-only types."""
+    with duckdb.connect(str(city.internal_path), read_only=True) as con:
+        con.execute(f"attach '{city.public_path}' as public (read_only)")
+        for table, _ in publish_module.FLOW_TABLES:
+            internal = con.execute(f"select count(*) from {table}").fetchone()[0]
+            hidden = con.execute(
+                f"select count(*) from {table} where request_type = 'Abuse Report'"
+            ).fetchone()[0]
+            assert hidden > 0 or table != "daily_flows"  # the small city has one Abuse Report
+            assert con.execute(
+                f"select count(*) from public.{table} where request_type = 'Abuse Report'"
+            ).fetchone()[0] == 0
+            assert con.execute(f"select count(*) from public.{table}").fetchone()[0] == (
+                internal - hidden
+            )
+            assert con.execute(
+                f"select count(*) from (select * from {table} where request_type is distinct "
+                f"from 'Abuse Report' except all select * from public.{table})"
+            ).fetchone()[0] == 0
+
+
 def test_version_is_build_time_and_content_hash(city):
     with connect_snapshot(city.public_path) as con:
         first = read_info(con)
