@@ -7,6 +7,7 @@ import math
 
 import pandas as pd
 
+from civicstat.figures import day_count
 from civicstat.filters import Filters
 
 MAX_LISTED = 5_000  # the newest matches fetched, listed and mapped at most
@@ -64,7 +65,8 @@ def typical_comparison(days: object, is_open: bool, median: object, p90: object)
     """How a request's time compares with its type's median and 90th percentile, in words."""
     if is_missing(days):
         return "No time to compare (no close date)."
-    taken = f"Open for {days:.1f} days so far" if is_open else f"Closed in {days:.1f} days"
+    taken = (f"Open for {day_count(days)} days so far" if is_open
+             else f"Closed in {day_count(days)} days")
     if is_missing(median) or is_missing(p90):
         return f"{taken}; too few closed requests of this type last year to compare."
     if days <= median:
@@ -73,4 +75,5 @@ def typical_comparison(days: object, is_open: bool, median: object, p90: object)
         where = "slower than the median for its type, but within the 90th percentile"
     else:
         where = "slower than 90% of requests of its type"
-    return f"{taken}: {where}. Median {median:.1f} days, 90th percentile {p90:.1f} days."
+    return (f"{taken}: {where}. Median {day_count(median)} days, "
+            f"90th percentile {day_count(p90)} days.")

@@ -40,13 +40,23 @@ def rate(value: object, basis: object = None, k: int = 0) -> str:
     return "no data" if missing(value) else f"{float(value):.0%}"
 
 
+def day_count(value: float) -> str:
+    """A (non-negative) number of days as people read it: one decimal ('1.2'), or two under a tenth of a day
+    ('0.03', about 45 minutes), so a city that closes requests within the hour does not read
+    '0.0'; 'under 0.01' below that (about a quarter of an hour)."""
+    if value == 0 or value >= 0.095:
+        return f"{value:.1f}"
+    return f"{value:.2f}" if value >= 0.0095 else "under 0.01"
+
+
 def days(value: object, basis: object = None, k: int = 0, unit: bool = False) -> str:
-    """Days to one decimal ('1.2', or '1.2 days' with unit); TOO_FEW on fewer than k requests."""
+    """Days as day_count gives them ('1.2', or '1.2 days' with unit); TOO_FEW on fewer than k
+    requests."""
     if is_small(basis, k):
         return TOO_FEW
     if missing(value):
         return "no data"
-    return f"{float(value):.1f}" + (" days" if unit else "")
+    return day_count(float(value)) + (" days" if unit else "")
 
 
 def per_thousand(value: object) -> str:
@@ -62,7 +72,8 @@ def change(current: object, previous: object, kind: str) -> str | None:
         return None if previous == 0 else f"{(current - previous) / previous:+.1%}"
     if kind == "rate":
         return f"{(current - previous) * 100:+.1f} pts"
-    return f"{current - previous:+.1f} days"
+    difference = current - previous
+    return ("+" if difference >= 0 else "-") + day_count(abs(difference)) + " days"
 
 
 def format_value(value: object, kind: str, k: int, basis: object = None) -> str:

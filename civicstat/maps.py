@@ -12,6 +12,7 @@ import pandas as pd
 import pydeck as pdk
 
 from civicstat.figure_cache import cached_figure
+from civicstat.figures import day_count
 from civicstat.privacy import suppress_small
 
 # Light to dark blue (ColorBrewer "Blues", 5 classes): sequential and colour-blind safe.
@@ -36,6 +37,7 @@ class MapMetric:
     fmt: str  # format spec for one value
     lower_is_better: bool = False
     is_count: bool = False  # a count: below the privacy threshold k it reads "fewer than k"
+    is_days: bool = False  # a number of days: written as figures.day_count writes them
 
 
 # The figures a district map can be coloured by (the Overview, Map and district pages share them).
@@ -45,7 +47,7 @@ DISTRICT_METRICS: dict[str, MapMetric] = {
         "requests_per_1000_residents", "Requests per 1,000 residents", ",.1f"
     ),
     "median_days_to_close": MapMetric(
-        "median_days_to_close", "Median days to close", ".1f", lower_is_better=True
+        "median_days_to_close", "Median days to close", ".1f", lower_is_better=True, is_days=True
     ),
     "on_time_rate": MapMetric("on_time_rate", "On-time rate", ".0%"),
     "count_open_at_end": MapMetric(
@@ -59,6 +61,8 @@ def format_value(value: object, metric: MapMetric, k: int | None = None) -> str:
         return "no data"
     if metric.is_count and k:
         return suppress_small(int(value), k)
+    if metric.is_days:
+        return day_count(float(value))
     return format(value, metric.fmt)
 
 
@@ -241,7 +245,7 @@ def density_hexagons(
                 "requests": html.escape(suppress_small(int(row.count_requests), k)),
                 "median": html.escape(
                     "too few to say" if small or pd.isna(row.median_days_to_close)
-                    else f"{row.median_days_to_close:.1f}"
+                    else day_count(float(row.median_days_to_close))
                 ),
             }
         )

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from civicstat import data, explorer
+from civicstat import data, explorer, figures
 from civicstat.explorer import is_missing
 from civicstat.export import to_csv
 from civicstat.scorecard import STATUS_LABELS
@@ -45,7 +45,8 @@ def staff_page(title: str, lede: str | None = None) -> dict:
 
 
 def _fmt(pattern: str):
-    """A cell formatter: "–" for no value; "{pts}" patterns show a rate change in points."""
+    """A cell formatter: "–" for no value; "{pts}" shows a rate change in points, "{days}" and
+    "{+days}" a number of days (or its change) as figures.day_count writes it."""
     def apply(value: object) -> str:
         if is_missing(value):
             return "–"
@@ -53,6 +54,10 @@ def _fmt(pattern: str):
             return "∞"
         if pattern == "{pts}":
             return f"{float(value) * 100:+.1f} pts"
+        if pattern == "{days}":
+            return figures.day_count(float(value))
+        if pattern == "{+days}":
+            return ("+" if float(value) >= 0 else "-") + figures.day_count(abs(float(value)))
         return pattern.format(value)
 
     return apply
@@ -64,14 +69,14 @@ SCORECARD_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
     ("score", "Score", "{:.2f}", "Lowest of on-time ÷ goal and target ÷ median days; 1 = on target"),
     ("count_requests", "Requests", "{:,.0f}", "Created in the period (duplicates left out)"),
     ("change_count_requests", "± req.", "{:+.0%}", "Change against the previous period"),
-    ("median_days_to_close", "Median days", "{:.1f}", "Median days to close, requests created "
+    ("median_days_to_close", "Median days", "{days}", "Median days to close, requests created "
      "in the period and closed"),
-    ("median_goal_days", "Target", "{:.1f}", "Median days target (see How targets are set)"),
-    ("change_median_days_to_close", "± med.", "{:+.1f}", "Change in days against the previous "
+    ("median_goal_days", "Target", "{days}", "Median days target (see How targets are set)"),
+    ("change_median_days_to_close", "± med.", "{+days}", "Change in days against the previous "
      "period"),
-    ("p90_days_to_close", "P90 days", "{:.1f}", "90th percentile: 90% of the closed requests "
+    ("p90_days_to_close", "P90 days", "{days}", "90th percentile: 90% of the closed requests "
      "closed within this many days"),
-    ("change_p90_days_to_close", "± P90", "{:+.1f}", "Change in days against the previous period"),
+    ("change_p90_days_to_close", "± P90", "{+days}", "Change in days against the previous period"),
     ("on_time_rate", "On time", "{:.0%}", "Closed by the due date, of those closed or past due"),
     ("on_time_goal", "Goal", "{:.0%}", "On-time goal (see How targets are set)"),
     ("change_on_time_rate", "± on time", "{pts}", "Change in the on-time rate against the previous "
@@ -188,9 +193,9 @@ def request_card(row: pd.Series, typical: pd.Series | None) -> None:
     tiles = st.columns(4)
     tiles[0].metric("Status", "open" if is_open else "closed", border=True)
     tiles[1].metric("Days open so far" if is_open else "Days to close",
-                    _fmt("{:.1f}")(row["days_taken"]), border=True)
-    tiles[2].metric("Type median (last 365 days)", _fmt("{:.1f}")(median), border=True)
-    tiles[3].metric("Type 90th percentile", _fmt("{:.1f}")(p90), border=True)
+                    _fmt("{days}")(row["days_taken"]), border=True)
+    tiles[2].metric("Type median (last 365 days)", _fmt("{days}")(median), border=True)
+    tiles[3].metric("Type 90th percentile", _fmt("{days}")(p90), border=True)
     st.text(explorer.typical_comparison(row["days_taken"], is_open, median, p90))
     if not is_missing(row.get("is_overdue")) and bool(row.get("is_overdue")):
         st.warning("Overdue: open and past its due date.", icon=":material/schedule:")

@@ -94,19 +94,6 @@ def _is_missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value)
 
 
-def change_text(current: object, previous: object, kind: str) -> str | None:
-    """The change against the previous period, in the unit people read it in."""
-    if _is_missing(current) or _is_missing(previous):
-        return None
-    if kind == "count":
-        if previous == 0:
-            return None
-        return f"{(current - previous) / previous:+.1%}"
-    if kind == "rate":
-        return f"{(current - previous) * 100:+.1f} pts"
-    return f"{current - previous:+.1f} days"
-
-
 def kpi_tiles(
     current: pd.Series, previous: pd.Series, period_days: int, k: int | None = None
 ) -> None:
@@ -117,8 +104,7 @@ def kpi_tiles(
 
     tiles = [
         ("Requests received", "count_requests", "count", count, "off"),
-        ("Median days to close", "median_days_to_close", "days", lambda v: f"{v:.1f}",
-         "inverse"),
+        ("Median days to close", "median_days_to_close", "days", figures.day_count, "inverse"),
         ("On-time rate", "on_time_rate", "rate", lambda v: f"{v:.0%}", "normal"),
         ("Open at end of period", "count_open_at_end", "count", count, "inverse"),
     ]
@@ -131,7 +117,7 @@ def kpi_tiles(
         column.metric(
             label,
             "no data" if _is_missing(value) else fmt(value),
-            delta=None if small else change_text(value, previous[key], kind),
+            delta=None if small else figures.change(value, previous[key], kind),
             delta_color=colour,
             help=f"Change against the previous {period_days} days",
             border=True,

@@ -276,6 +276,7 @@ def test_overview_shows_new_york(loaded, monkeypatch):
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
+    from civicstat.figures import day_count
     from civicstat.filters import resolve_period
     from civicstat.snapshots import connect_snapshot, read_info
 
@@ -301,6 +302,10 @@ def test_overview_shows_new_york(loaded, monkeypatch):
     assert reference["count_requests"] > 0
     assert shown["Requests received"] == f"{reference['count_requests']:,}"
     assert shown["Open at end of period"] == f"{reference['count_open_at_end']:,}"
+    # NYC closes many requests within the hour: its median must not read "0.0" days
+    median = reference["median_days_to_close"]
+    assert median > 0
+    assert shown["Median days to close"] == day_count(median) != "0.0", (median, shown)
 
 
 # --- unusable invocations: exit 2, one line -------------------------------------------------
