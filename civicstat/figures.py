@@ -49,6 +49,14 @@ def day_count(value: float) -> str:
     return f"{value:.2f}" if value >= 0.0095 else "under 0.01"
 
 
+def day_change(difference: float, decimals: int | None = None) -> str:
+    """A change in days with its sign: '+0.3'; by default two decimals when it is under a tenth
+    of a day ('-0.04'), as day_count writes small numbers of days."""
+    if decimals is None:
+        decimals = 1 if abs(difference) >= 0.095 else 2
+    return f"{difference:+.{decimals}f}"
+
+
 def days(value: object, basis: object = None, k: int = 0, unit: bool = False) -> str:
     """Days as day_count gives them ('1.2', or '1.2 days' with unit); TOO_FEW on fewer than k
     requests."""
@@ -72,8 +80,10 @@ def change(current: object, previous: object, kind: str) -> str | None:
         return None if previous == 0 else f"{(current - previous) / previous:+.1%}"
     if kind == "rate":
         return f"{(current - previous) * 100:+.1f} pts"
-    difference = current - previous
-    return ("+" if difference >= 0 else "-") + day_count(abs(difference)) + " days"
+    # to the precision the two figures are shown at (day_count): one decimal, or two if either
+    # is under a tenth of a day
+    small = min(abs(current), abs(previous)) < 0.095
+    return day_change(current - previous, decimals=2 if small else 1) + " days"
 
 
 def format_value(value: object, kind: str, k: int, basis: object = None) -> str:

@@ -57,7 +57,7 @@ def _fmt(pattern: str):
         if pattern == "{days}":
             return figures.day_count(float(value))
         if pattern == "{+days}":
-            return ("+" if float(value) >= 0 else "-") + figures.day_count(abs(float(value)))
+            return figures.day_change(float(value))
         return pattern.format(value)
 
     return apply

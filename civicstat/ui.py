@@ -177,10 +177,14 @@ def md(text: object) -> str:
 
 # Streamlit draws captions grey at opacity 0.6 (under 3:1 on white) and their links paler: below
 # WCAG AA's 4.5:1 for small text. Darker greys and blues keep the look and pass.
+# Sections are h2 under the page's h1 (headings in order, for screen readers), drawn at the size
+# Streamlit gives h3; a district brief's sub-sections (h3) a step smaller.
 READABLE_STYLE = """<style>
 [data-testid="stCaptionContainer"] {opacity: 1;}
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p {color: #55595f;}
 [data-testid="stCaptionContainer"] a, [data-testid="stMarkdownContainer"] a {color: #0b5cad;}
+[data-testid="stMain"] h2 {font-size: 1.75rem;}
+[data-testid="stMain"] h3 {font-size: 1.375rem;}
 </style>"""
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from civicstat.explorer import typical_comparison
-from civicstat.figures import change, day_count, days
+from civicstat.figures import change, day_change, day_count, days
 
 
 @pytest.mark.parametrize(("value", "text"), [
@@ -21,4 +21,6 @@ def test_days_and_their_change_use_it():
     assert days(0.031, basis=3, k=10) == "too few"
     assert change(0.03, 0.1, "days") == "-0.07 days"
     assert change(2.0, 1.0, "days") == "+1.0 days"
+    assert change(0.849, 0.852, "days") == "-0.0 days"  # shown as 0.8 and 0.9: one decimal
+    assert day_change(-0.004) == "-0.00" and day_change(0.25) == "+0.2"
     assert typical_comparison(0.02, False, 0.031, 0.5).startswith("Closed in 0.02 days")

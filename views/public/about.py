@@ -10,11 +10,11 @@ from civicstat.privacy import COORDINATE_DECIMALS
 info, filters = ui.public_page("How we measure", dimensions=())
 k = int(info["k"])
 
-st.subheader("What the numbers mean")
+st.header("What the numbers mean")
 st.markdown(f"{methodology.AS_OF} {methodology.DUPLICATES}")
 st.markdown("\n".join(f"- **{name}**: {text}" for name, text in methodology.DEFINITIONS))
 
-st.subheader("Where the data comes from")
+st.header("Where the data comes from")
 as_of, built = pd.Timestamp(info["as_of"]), pd.Timestamp(info["built_at"])
 st.markdown(
     f"- Data as of **{as_of:%A %d %B %Y, %H:%M}** ({ui.md(info['timezone'])}).\n"
@@ -28,7 +28,7 @@ ui.data_table(
     k, basis=None, expander=None,
 )
 
-st.subheader("Privacy, as applied to this data")
+st.header("Privacy, as applied to this data")
 catalog = data.public_query("request_type_catalog")
 sensitive = catalog[catalog["privacy_tier"].notna()]
 st.markdown(
@@ -60,7 +60,7 @@ if not totals.empty:
         k, basis=None, expander=None,
     )
 
-st.subheader("Service targets")
+st.header("Service targets")
 st.markdown(
     "Each request type has a service target: the time the city aims to close it in. It sets the "
     "due date when the source has none."

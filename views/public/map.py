@@ -8,7 +8,7 @@ from civicstat import data, maps, ui
 info, filters = ui.public_page("Where requests come from")
 k = int(info["k"])
 
-st.subheader("Districts")
+st.header("Districts")
 districts = data.public_query(
     "district_summary", **filters.params("start", "end", without=("district",))
 )
@@ -23,7 +23,7 @@ else:
     ui.legend(legend_items, metric.label)
     ui.data_table(districts, ui.DISTRICT_COLUMNS, k)
 
-st.subheader("Request density")
+st.header("Request density")
 CELL_SIZES = {"250 m": 0.25, "500 m": 0.5, "1 km": 1.0}  # hexagon size: centre to corner
 size = st.segmented_control(
     "Hexagon size (centre to corner)", list(CELL_SIZES), default="500 m",

@@ -40,7 +40,7 @@ else:
             on_click="ignore",
             width="stretch",
         )
-    st.subheader("What the records hold, by request type")
+    st.header("What the records hold, by request type")
     ui.data_table(
         summary,
         {"request_type": ("Request type", "text"), "department": ("Department", "text"),
@@ -48,7 +48,7 @@ else:
         k, basis=None, expander=None,
     )
 
-st.subheader("Data dictionary")
+st.header("Data dictionary")
 st.table(opendata.data_dictionary().set_index("column"))
 st.download_button(
     "Download the data dictionary (CSV)",

@@ -17,7 +17,7 @@ kpis = data.public_query(
 ).set_index("period")
 ui.kpi_tiles(kpis.loc["current"], kpis.loc["previous"], filters.period.days, k=k)
 
-st.subheader("Requests opened and closed each week")
+st.header("Requests opened and closed each week")
 weeks = data.public_query("weekly_opened_closed", **filters.params("start", "end"))
 if weeks["count_opened"].sum() == 0 and weeks["count_closed"].sum() == 0:
     st.info("No requests match these filters in this period.")
@@ -36,13 +36,13 @@ else:
 breakdown_params = filters.params("start", "end", "prev_start")
 left, right = st.columns(2, gap="large")
 with left:
-    st.subheader("What people asked for")
+    st.header("What people asked for")
     st.caption("The ten most requested types in the period.")
     ui.top_request_types(
         data.public_query("breakdown", group_by="request_type", **breakdown_params), k
     )
 with right:
-    st.subheader("Which departments close requests on time")
+    st.header("Which departments close requests on time")
     st.caption("Of the requests due in the period, the share each department closed by the due "
                "date.")
     in_words = ui.on_time_by_department(
@@ -52,7 +52,7 @@ if in_words:
     st.markdown("**On time, in plain words**")
     ui.bullets(in_words, columns=2)
 
-st.subheader("By district")
+st.header("By district")
 districts = data.public_query(
     "district_summary", **filters.params("start", "end", without=("district",))
 )

@@ -8,7 +8,7 @@ from civicstat import charts, data, figures, ui
 info, filters = ui.public_page("Trends")
 k = int(info["k"])
 
-st.subheader("How many requests, and how that compares with a year earlier")
+st.header("How many requests, and how that compares with a year earlier")
 COMPARE = {
     "all": "All requests",
     "request_type": "Request types",
@@ -54,7 +54,7 @@ if not series:
 else:
     ui.volume_chart(series, grain, k)
 
-st.subheader("How long requests took to close")
+st.header("How long requests took to close")
 kpis = data.public_query(
     "overview_kpis", **filters.params("start", "end", "prev_start")
 ).set_index("period")
@@ -91,7 +91,7 @@ else:
         k, basis=None,
     )
 
-st.subheader("Open requests over time")
+st.header("Open requests over time")
 step = "day" if filters.period.days <= 92 else "week"
 backlog = data.public_query("backlog_over_time", grain=step, **filters.params("start", "end"))
 st.markdown(
