@@ -17,7 +17,8 @@ DUPLICATES = (
 DEFINITIONS: tuple[tuple[str, str], ...] = (
     ("Requests received", "Requests created in the period."),
     ("Days to close", "Closed time minus created time, for closed requests where that is not "
-     "negative."),
+     "negative. Shown to one decimal, and to two under a tenth of a day (0.03 days is about 45 "
+     "minutes)."),
     ("Median days to close", "Half of the requests created in the period and closed since were "
      "closed within this many days."),
     ("90th percentile days to close", "Nine in ten of the requests created in the period and "
