@@ -157,6 +157,8 @@ def _ten_million_parts(root: Path, rows: int, skip: set, args, results: dict) ->
 
         paths = [s.url_path for s in PAGE_SPECS if s.min_role == "anonymous"]
         results["browser"] = browser.measure_pages(root, paths)
+        staff = [s.url_path for s in PAGE_SPECS if s.min_role != "anonymous" and s.url_path != "account"]
+        results["browser"].update(browser.measure_staff_pages(root, staff))
     if "baseline" not in skip:
         from bench import baseline
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 import pydeck as pdk
+from pydeck.bindings.json_tools import default_serialize
 
 from civicstat.figure_cache import cached_figure
 from civicstat.figures import day_count
@@ -20,13 +21,16 @@ SEQUENTIAL = [(239, 243, 255), (189, 215, 231), (107, 174, 214), (49, 130, 189),
 NO_DATA = (210, 210, 210)
 
 
-class SerializedOnceDeck(pdk.Deck):
-    """A Deck that writes its JSON once: district maps are cached (figure_cache) and shown
-    again unchanged, and pydeck's serializer is the costliest step of showing one."""
+class CompactDeck(pdk.Deck):
+    """A Deck written as compact JSON, once. pydeck indents its JSON by two spaces, which is
+    about a third of a 5,000-point map on the wire; and district maps are cached (figure_cache)
+    and shown again unchanged, where serializing was the costliest step."""
 
     def to_json(self) -> str:
         if getattr(self, "_json", None) is None:
-            self._json = super().to_json()
+            self._json = json.dumps(
+                self, sort_keys=True, default=default_serialize, separators=(",", ":")
+            )
         return self._json
 
 
@@ -128,7 +132,7 @@ def district_choropleth(
         line_width_scale=40,
     )
     view = _view_for([f["geometry"] for f in features])
-    deck = SerializedOnceDeck(
+    deck = CompactDeck(
         layers=[layer],
         initial_view_state=view,
         map_provider=None,  # no base-map tiles: works offline; the districts are the map
@@ -254,7 +258,7 @@ def density_hexagons(
         get_polygon="polygon", get_fill_color="fill",
     )
     outlines, geometries, fit = district_outlines(districts, focus)
-    deck = pdk.Deck(
+    deck = CompactDeck(
         layers=[hexagons, outlines],
         initial_view_state=_view_for(fit or geometries or [_cells_extent(data)]),
         map_provider=None,
@@ -330,7 +334,7 @@ def request_points(
                   key=lambda pair: -pair[0][0])  # closed first, overdue last: drawn on top
     data = [
         {
-            "position": [float(row.lon), float(row.lat)],
+            "position": [round(float(row.lon), 6), round(float(row.lat), 6)],  # ~0.1 m
             "fill": [*colour, 210],
             "id": html.escape(str(row.request_id)),
             "type": html.escape(str(row.request_type or "")),
@@ -349,7 +353,7 @@ def request_points(
         outlines, geometries, _ = district_outlines(districts)
         layers.insert(0, outlines)
     extent = [{"type": "Polygon", "coordinates": [[p["position"] for p in data]]}] if data else []
-    deck = pdk.Deck(
+    deck = CompactDeck(
         layers=layers,
         initial_view_state=_view_for(
             extent if 0 < len(data) < 50 else geometries or extent

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 from civicstat import maps
@@ -29,7 +31,7 @@ def test_equal_inputs_reuse_the_built_figure_and_different_inputs_rebuild_it():
     assert other_k["k"] == 11 and first == {"rows": [1, 2, 3], "labels": ["a", "b"], "k": 10}
 
 
-def test_a_district_map_serializes_once_and_as_pydeck_would():
+def test_a_district_map_serializes_once_compactly_and_as_pydeck_would():
     districts = pd.DataFrame({
         "district": ["North <b>"], "center_lat": [40.0], "center_lon": [-74.0],
         "geometry_json": ['{"type": "Polygon", "coordinates": '
@@ -44,5 +46,6 @@ def test_a_district_map_serializes_once_and_as_pydeck_would():
         layers=deck.layers, initial_view_state=deck.initial_view_state, map_provider=None,
         map_style=None, tooltip=deck._tooltip,
     )
-    assert spec == plain.to_json()
+    assert json.loads(spec) == json.loads(plain.to_json())  # the same map...
+    assert "\n" not in spec and len(spec) < len(plain.to_json())  # ...without the indentation
     assert "North &lt;b&gt;" in spec and "3.2" in spec
