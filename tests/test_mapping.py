@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime
 from pathlib import Path
 
@@ -99,6 +101,22 @@ def test_encodings_and_line_endings(tmp_path, variant):
     assert [line for line, _, _ in quarantined] == [8, 9]
 
 
+@pytest.mark.parametrize("delimiter", [";", "|", "\t"])
+def test_other_delimiters_are_detected(tmp_path, delimiter):
+    """The same export written with semicolons (spreadsheets in many European locales), pipes or
+    tabs loads exactly as the comma one: commas inside fields stay text."""
+    rows = list(csv.reader(io.StringIO(CSV.read_bytes().decode("cp1252"), newline="")))
+    out = io.StringIO(newline="")
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    path = tmp_path / "springfield-delimited.csv"
+    path.write_bytes(out.getvalue().encode("cp1252"))
+    summary, stored, quarantined = ingest(tmp_path, path)
+    assert (summary.read, summary.inserted, summary.rejected) == (7, 5, 2)
+    assert stored["SPR-1001"]["address"] == "12 Elm St, 02119"
+    assert stored["SPR-1002"]["description"] == 'Bins not collected\r\nsince Monday, "again"'
+    assert [line for line, _, _ in quarantined] == [8, 9]
+
+
 def test_headerless_file_by_position_and_time_zone(tmp_path):
     summary, stored, _ = ingest(tmp_path, FIXTURES / "springfield_noheader.csv",
                                 FIXTURES / "springfield_noheader.toml")
@@ -122,8 +140,8 @@ def test_missing_columns_are_named(tmp_path):
     ('[columns]\nrequest_id = "a"\ncreated_at = "b"\nward = "c"\n', "unknown field 'ward'"),
     ('[columns]\nrequest_id = "a"\ncreated_at = "b"\n[status]\nshut = ["x"]\n',
      "'shut' is not one of open, closed"),
-    ('[file]\ndelimiter = ";"\n[columns]\nrequest_id = "a"\ncreated_at = "b"\n',
-     "delimiter ';' is not supported"),
+    ('[file]\ndelimiter = ":"\n[columns]\nrequest_id = "a"\ncreated_at = "b"\n',
+     "delimiter ':' is not supported"),
     ('[file]\nheader = false\n[columns]\nrequest_id = "a"\ncreated_at = 2\n',
      "column position"),
     ('[dates]\ntimezone = "Mars/Olympus"\n[columns]\nrequest_id = "a"\ncreated_at = "b"\n',

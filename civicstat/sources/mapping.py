@@ -8,7 +8,7 @@ is sources.reading's; parsing values is sources.parsing's: this module only appl
 Keys:
 - `name`: the source's name, recorded in each row's `source` ("NAME:FILE").
 - `[file]`: `header` (default true; false = columns are given by position, 1 = the first) and
-  `delimiter` ("," or a tab; detected by the reader, any other is refused).
+  `delimiter` (comma, tab, semicolon or pipe; detected by the reader, any other is refused).
 - `[dates]`: `formats` (strptime formats, tried in order, "ISO8601" for ISO with or without an
   offset; omitted: the common 311 formats are detected), `timezone` (the clock the times are on;
   omitted: the city's). Times with an explicit offset are converted from that offset.
@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 from civicstat.schema import CHANNELS, CLOSURES, COLUMN_NAMES, STATUSES
 from civicstat.sources import parsing
 from civicstat.sources.base import SOURCE_DISTRICT, SOURCE_NEIGHBORHOOD, InputError
-from civicstat.sources.reading import Batch, TabularAdapter, header_key
+from civicstat.sources.reading import DELIMITERS, Batch, TabularAdapter, header_key
 
 TIMESTAMP_FIELDS = ("created_at", "updated_at", "closed_at", "due_at")
 NUMBER_FIELDS = ("lat", "lon")
@@ -47,7 +47,6 @@ ALIASES = {"district": SOURCE_DISTRICT, "neighborhood": SOURCE_NEIGHBORHOOD}
 FIELDS = tuple(c for c in COLUMN_NAMES if c not in ("source", "district", "neighborhood")) \
     + EXTRA_FIELDS
 REQUIRED = ("request_id", "created_at")
-DELIMITERS = (",", "\t")  # what sources.reading detects
 ISO = "ISO8601"
 
 
@@ -130,7 +129,9 @@ def load_mapping(path: Path | str) -> MappingSpec:
     header = bool(file_options.get("header", True))
     delimiter = file_options.get("delimiter", ",")
     if delimiter not in DELIMITERS:
-        raise InputError(f"{where}: delimiter {delimiter!r} is not supported (comma or tab)")
+        raise InputError(
+            f"{where}: delimiter {delimiter!r} is not supported (comma, tab, semicolon or pipe)"
+        )
     dates = raw.get("dates", {})
     formats = dates.get("formats", dates.get("format", ()))
     formats = (formats,) if isinstance(formats, str) else tuple(formats)

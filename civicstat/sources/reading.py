@@ -151,6 +151,18 @@ def _last_record_end(buf: bytes, term: bytes) -> int:
         end = nl
 
 
+# The delimiters a CSV export may use: comma, tab, semicolon (spreadsheets in many European
+# locales), pipe.
+DELIMITERS = (",", "\t", ";", "|")
+
+
+def detect_delimiter(first_record: str) -> str:
+    """The delimiter of a CSV file, from its first record: the one of DELIMITERS it holds most
+    often outside quotes (a comma when none, or on a tie)."""
+    unquoted = "".join(first_record.split('"')[::2])
+    return max(DELIMITERS, key=unquoted.count)
+
+
 def _looks_like_data(fields: Sequence[str]) -> bool:
     return any(_DATE_LIKE.match(f) or _NUMBER_LIKE.match(f) for f in fields if f.strip())
 
@@ -173,7 +185,7 @@ def _csv_batches(path: Path, layouts: Mapping[int, Sequence[str]], block_bytes: 
         first_end = _record_end(head, term, offset)
         first_record = head[offset:] if first_end < 0 else head[offset:first_end]
         first_text, _ = _decode(first_record)
-        delimiter = "\t" if first_text.count("\t") > first_text.count(",") else ","
+        delimiter = detect_delimiter(first_text)
         first = next(csv.reader(io.StringIO(first_text, newline=""), delimiter=delimiter), [])
         if not first:
             return  # an empty file holds no records
