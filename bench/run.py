@@ -2,10 +2,11 @@
 
     .venv/bin/python -m bench.run [--sizes 1000000,10000000] [--skip load,soak,...]
 
-Parts (each can be skipped): build (demo generation and publish per size), queries (each page's
-query set, warm and cold, with the scan limit), browser (Chromium draw time and bytes at 10M),
-memory (app RSS per size), baseline (pandas at 10M), ingest (5M-row NYC CSV), load (50
-websocket sessions at 10M), soak (10 minutes), swap (two app processes during a publish).
+Parts (each can be skipped): build (publish per size, timed; a size not generated or published
+yet is built whatever is skipped), queries (each page's query set, warm and cold, with the scan
+limit), browser (Chromium draw time and bytes at 10M, staff pages too), memory (app RSS per size),
+baseline (pandas at 10M), ingest (5M-row NYC CSV), load (50 websocket sessions at 10M), soak (10
+minutes), swap (two app processes during a publish).
 Generated cities live in bench/work/ (git-ignored) and are reused when already built.
 """
 
@@ -27,8 +28,9 @@ DEFAULT_SIZES = (1_000_000, 10_000_000, 50_000_000)
 PARTS = ("build", "queries", "browser", "memory", "baseline", "ingest", "load", "soak", "swap")
 
 
-def city_for(rows: int, results: dict) -> Path:
-    """bench/work/<rows>: built with the demo generator unless already built at that size."""
+def city_for(rows: int, results: dict, *, publish_again: bool = True) -> Path:
+    """bench/work/<rows>: built with the demo generator unless already built at that size, then
+    published (and the publish timed) unless `publish_again` is False and it has snapshots."""
     from civicstat.city import load_city
     from civicstat.demo import build_demo
     from civicstat.publish import publish
@@ -39,9 +41,10 @@ def city_for(rows: int, results: dict) -> Path:
         started = time.perf_counter()
         build_demo(root, rows=rows)
         entry["generate_s"] = time.perf_counter() - started
-    started = time.perf_counter()
-    publish(load_city(root))
-    entry["publish_s"] = time.perf_counter() - started
+    if publish_again or not (root / "build" / "public.duckdb").exists():
+        started = time.perf_counter()
+        publish(load_city(root))
+        entry["publish_s"] = time.perf_counter() - started
     return root
 
 
@@ -132,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
 
     for rows in sizes:
         print(f"== {rows:,} requests", flush=True)
-        root = city_for(rows, results)
+        root = city_for(rows, results, publish_again="build" not in skip)
         if "queries" not in skip:
             measure_queries(root, rows, results)
         if "memory" not in skip:
