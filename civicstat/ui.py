@@ -54,8 +54,9 @@ def sidebar_filters(
             )
             custom = (first, last)
         chosen = {}
+        choices = _choices(options)  # once per run, not once per picker
         for dimension in dimensions:
-            values = options_for(options, dimension, chosen.get("department"))
+            values = options_for(options, dimension, chosen.get("department"), choices)
             chosen[dimension] = st.selectbox(
                 DIMENSION_LABELS[dimension],
                 values,
@@ -68,9 +69,12 @@ def sidebar_filters(
     return Filters(period=period, as_of=as_of, dimensions=chosen)
 
 
-def options_for(options: pd.DataFrame, dimension: str, department: str | None) -> list[str]:
-    """A dimension's values; categories and request types narrowed to the chosen department."""
-    by_department = _choices(options).get(dimension, {})
+def options_for(
+    options: pd.DataFrame, dimension: str, department: str | None, choices: dict | None = None
+) -> list[str]:
+    """A dimension's values; categories and request types narrowed to the chosen department.
+    `choices`: _choices(options), when the caller already has it."""
+    by_department = (choices if choices is not None else _choices(options)).get(dimension, {})
     if department and dimension in ("category", "request_type") and "department" in options:
         return list(by_department.get(department, []))
     return list(by_department.get(None, []))
@@ -357,6 +361,41 @@ DISTRICT_COLUMNS = {  # district_summary.sql's figures, as a people-readable tab
     "on_time_rate": ("On-time rate", "rate"),
     "count_open_at_end": ("Open at end of period", "count"),
 }
+
+
+def district_map(
+    filters: Filters, k: int, *, default_metric: str, height: int, key: str | None = None
+) -> pd.DataFrame:
+    """The districts coloured by a metric the visitor picks, with the legend and the table
+    (district_summary.sql for every district: a district filter only highlights its own).
+    Returns the districts' rows (empty, with a note, when the city has no districts)."""
+    from civicstat import data, maps
+
+    districts = data.public_query(
+        "district_summary", **filters.params("start", "end", without=("district",))
+    )
+    if districts.empty:
+        st.info("This city has no district boundaries configured.")
+        return districts
+    metric = district_metric_picker(districts, default=default_metric)
+    deck, legend_items = maps.district_choropleth(
+        districts, metric, highlight=filters.dimensions.get("district"), k=k
+    )
+    st.pydeck_chart(deck, height=height, width="stretch", key=key)
+    legend(legend_items, metric.label)
+    data_table(districts, DISTRICT_COLUMNS, k)
+    return districts
+
+
+def hexagon_table(cells: pd.DataFrame, k: int) -> None:
+    """density_cells.sql's hexagons as a table (busiest first), behind a density map."""
+    data_table(
+        cells.round({"center_lat": 4, "center_lon": 4}),
+        {"center_lat": ("Centre latitude", "text"), "center_lon": ("Centre longitude", "text"),
+         "count_requests": ("Requests", "count"),
+         "median_days_to_close": ("Median days to close", "days")},
+        k, expander="Show the data (busiest hexagons first)",
+    )
 
 
 def volume_chart(series: dict[str, pd.DataFrame], grain: str, k: int) -> None:

@@ -80,13 +80,7 @@ else:
         alt=f"Map of {district}: requests per hexagon. The table below gives the numbers.",
     )
     ui.legend(legend_items, "Requests per hexagon")
-    ui.data_table(
-        cells.round({"center_lat": 4, "center_lon": 4}),
-        {"center_lat": ("Centre latitude", "text"), "center_lon": ("Centre longitude", "text"),
-         "count_requests": ("Requests", "count"),
-         "median_days_to_close": ("Median days to close", "days")},
-        k, expander="Show the data (busiest hexagons first)",
-    )
+    ui.hexagon_table(cells, k)
 
 st.download_button(
     "Download brief (PDF)",

@@ -9,19 +9,9 @@ info, filters = ui.public_page("Where requests come from")
 k = int(info["k"])
 
 st.header("Districts")
-districts = data.public_query(
-    "district_summary", **filters.params("start", "end", without=("district",))
+districts = ui.district_map(
+    filters, k, default_metric="count_requests", height=520, key="district_map"
 )
-if districts.empty:
-    st.info("This city has no district boundaries configured.")
-else:
-    metric = ui.district_metric_picker(districts, default="count_requests")
-    deck, legend_items = maps.district_choropleth(
-        districts, metric, highlight=filters.dimensions.get("district"), k=k
-    )
-    st.pydeck_chart(deck, height=520, width="stretch", key="district_map")
-    ui.legend(legend_items, metric.label)
-    ui.data_table(districts, ui.DISTRICT_COLUMNS, k)
 
 st.header("Request density")
 CELL_SIZES = {"250 m": 0.25, "500 m": 0.5, "1 km": 1.0}  # hexagon size: centre to corner
@@ -44,11 +34,5 @@ else:
         "to about 100 m before publication, and some sensitive request types are published "
         "without a location, so they are not on this map."
     )
-    ui.data_table(
-        cells.round({"center_lat": 4, "center_lon": 4}),
-        {"center_lat": ("Centre latitude", "text"), "center_lon": ("Centre longitude", "text"),
-         "count_requests": ("Requests", "count"),
-         "median_days_to_close": ("Median days to close", "days")},
-        k, expander="Show the data (busiest hexagons first)",
-    )
+    ui.hexagon_table(cells, k)
 ui.suppression_note(k)

@@ -3,7 +3,7 @@ what people asked for, which departments are on time, and how the districts comp
 
 import streamlit as st
 
-from civicstat import charts, data, maps, ui
+from civicstat import charts, data, ui
 
 info, filters = ui.public_page("{city}: how the city responds to service requests")
 k = int(info["k"])
@@ -53,17 +53,6 @@ if in_words:
     ui.bullets(in_words, columns=2)
 
 st.header("By district")
-districts = data.public_query(
-    "district_summary", **filters.params("start", "end", without=("district",))
-)
-if districts.empty:
-    st.info("This city has no district boundaries configured.")
-else:
-    metric = ui.district_metric_picker(districts, default="median_days_to_close")
-    deck, legend_items = maps.district_choropleth(
-        districts, metric, highlight=filters.dimensions.get("district"), k=k
-    )
-    st.pydeck_chart(deck, height=480, width="stretch")
-    ui.legend(legend_items, metric.label)
-    ui.data_table(districts, ui.DISTRICT_COLUMNS, k)
+districts = ui.district_map(filters, k, default_metric="median_days_to_close", height=480)
+if not districts.empty:
     ui.suppression_note(k)
