@@ -16,7 +16,7 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT / "tests"))
 
-from browser_support import browser_page, serve_app, wait_for_app  # noqa: E402
+from browser_support import browser_page, serve_app, submit_sign_in, wait_for_app  # noqa: E402
 
 DRAWN = """() => {
   const plots = [...document.querySelectorAll('.js-plotly-plot')];
@@ -58,10 +58,7 @@ def measure_staff_pages(city_dir: Path, url_paths: list[str], repeats: int = 3) 
                     counts = _count_traffic(page)
                     page.goto(url + "/account")
                     wait_for_app(page, timeout=120_000)
-                    page.get_by_label("Account name").fill("bench")
-                    page.get_by_label("Password", exact=True).fill(password)
-                    page.get_by_role("button", name="Sign in").click()
-                    page.get_by_text("Signed in as bench").wait_for(timeout=60_000)
+                    submit_sign_in(page, "bench", password, timeout=60_000)
                     for path in url_paths:
                         runs[path].append(_one_menu_visit(page, path, counts, errors))
     results = {}

@@ -80,6 +80,14 @@ def wait_for_app(page, timeout: float = 60_000) -> None:
     )
 
 
+def submit_sign_in(page, name: str, password: str, timeout: float = 30_000) -> None:
+    """On the open staff sign-in page: sign in with a built-in account, until "Your account"."""
+    page.get_by_label("Account name").fill(name)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Your account").wait_for(timeout=timeout)
+
+
 def wait_for_plotly_traces(page, timeout: float = 30_000) -> None:
     page.wait_for_selector(".js-plotly-plot .scatterlayer .trace path", timeout=timeout)
 

@@ -13,7 +13,14 @@ import pytest
 
 from civicstat.passwords import hash_password
 
-from browser_support import ARTIFACTS, browser_page, free_port, serve_app, wait_for_app
+from browser_support import (
+    ARTIFACTS,
+    browser_page,
+    free_port,
+    serve_app,
+    submit_sign_in,
+    wait_for_app,
+)
 from staffcity import HOSTILE, HOSTILE_ADDRESS, HOSTILE_TYPE, SECRET_ADDRESS, SECRET_DESCRIPTION
 
 pytestmark = pytest.mark.browser
@@ -75,10 +82,7 @@ def settle(page, seconds: float = 0.8) -> None:
 
 def sign_in(page, url: str, name: str) -> None:
     open_url(page, url + "/account")
-    page.get_by_label("Account name").fill(name)
-    page.get_by_label("Password", exact=True).fill(ACCOUNTS[name][1])
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Your account").wait_for(timeout=30_000)
+    submit_sign_in(page, name, ACCOUNTS[name][1])
     settle(page)
 
 
