@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 
-def _ms(value) -> str:
+
+def _whole(value) -> str:
+    """A number of ms or MB, whole, with thousands separators ("–" for none)."""
     return "–" if value is None else f"{value:,.0f}"
 
 
-def _mb(value) -> str:
-    return "–" if value is None else f"{value:,.0f}"
+def _s(value) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _table(header: Sequence[str], aligns: str, rows: Iterable[Sequence[object]]) -> list[str]:
+    """A Markdown table: `aligns` has one letter per column, "r" (right) or "l" (left)."""
+    rule = "|" + "|".join("---:" if a == "r" else "---" for a in aligns) + "|"
+    return ["| " + " | ".join(header) + " |", rule,
+            *("| " + " | ".join(str(cell) for cell in row) + " |" for row in rows)]
 
 
 def render(r: dict) -> str:
@@ -33,33 +43,29 @@ def _build(r):
     rows = r.get("build", {})
     if not rows:
         return []
-    out = ["## Building and publishing", "", "| requests | generate (s) | publish (s) |",
-           "|---:|---:|---:|"]
-    for size, e in sorted(rows.items(), key=lambda kv: int(kv[0])):
-        gen = e.get("generate_s")
-        out.append(f"| {int(size):,} | {'reused' if gen is None else f'{gen:.0f}'} | "
-                   f"{e.get('publish_s', 0):.1f} |")
-    return out + [""]
+    table = [
+        (f"{int(size):,}", "reused" if e.get("generate_s") is None else f"{e['generate_s']:.0f}",
+         f"{e.get('publish_s', 0):.1f}")
+        for size, e in sorted(rows.items(), key=lambda kv: int(kv[0]))
+    ]
+    return ["## Building and publishing", "",
+            *_table(("requests", "generate (s)", "publish (s)"), "rrr", table), ""]
 
 
 def _queries(r):
     sizes = r.get("queries", {})
     if not sizes:
         return []
-    out = ["## Each page's query set (one render)", "",
-           "| requests | page | queries | warm median (ms) | warm p95 (ms) | cold median (ms) "
-           "| cold p95 (ms) | full scan of its columns (ms) | warm ÷ scan |",
-           "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for size, pages in sorted(sizes.items(), key=lambda kv: int(kv[0])):
-        for page, e in pages.items():
-            ratio = e.get("ratio_to_scan")
-            out.append(
-                f"| {int(size):,} | {page} | {e['queries']} | {_ms(e['warm']['median_ms'])} | "
-                f"{_ms(e['warm']['p95_ms'])} | {_ms(e['cold']['median_ms'])} | "
-                f"{_ms(e['cold']['p95_ms'])} | {_ms(e['scan_ms'])} | "
-                f"{'–' if ratio is None else f'{ratio:.2f}'} |"
-            )
-    return out + [""]
+    table = [
+        (f"{int(size):,}", page, e["queries"], _whole(e["warm"]["median_ms"]),
+         _whole(e["warm"]["p95_ms"]), _whole(e["cold"]["median_ms"]), _whole(e["cold"]["p95_ms"]),
+         _whole(e["scan_ms"]), _s(e.get("ratio_to_scan")))
+        for size, pages in sorted(sizes.items(), key=lambda kv: int(kv[0]))
+        for page, e in pages.items()
+    ]
+    header = ("requests", "page", "queries", "warm median (ms)", "warm p95 (ms)",
+              "cold median (ms)", "cold p95 (ms)", "full scan of its columns (ms)", "warm ÷ scan")
+    return ["## Each page's query set (one render)", "", *_table(header, "rlrrrrrrr", table), ""]
 
 
 def _browser(r):
@@ -72,24 +78,21 @@ def _browser(r):
            "the render, and over HTTP (Streamlit's static files, the same for every page and "
            "cached by the browser after the first visit). Median of 3. Public pages: loaded in a "
            "fresh tab. Staff pages: chosen from the Staff menu after a built-in sign-in, timed "
-           "from the click (a reload would sign the visitor out).", "",
-           "| page | reached by | seconds | websocket bytes | HTTP bytes |",
-           "|---|---|---:|---:|---:|"]
-    for path, e in pages.items():
-        out.append(f"| {path} | {e.get('via', 'fresh tab')} | {e['seconds']:.2f} | "
-                   f"{e['ws_bytes']:,} | {e['http_bytes']:,} |")
-    return out + [""]
+           "from the click (a reload would sign the visitor out).", ""]
+    table = [(path, e.get("via", "fresh tab"), f"{e['seconds']:.2f}", f"{e['ws_bytes']:,}",
+              f"{e['http_bytes']:,}") for path, e in pages.items()]
+    header = ("page", "reached by", "seconds", "websocket bytes", "HTTP bytes")
+    return out + _table(header, "llrrr", table) + [""]
 
 
 def _memory(r):
     sizes = r.get("memory")
     if not sizes:
         return []
-    out = ["## App process memory while serving", "",
-           "| requests | peak RSS (MB) | RSS after (MB) |", "|---:|---:|---:|"]
-    for size, e in sorted(sizes.items(), key=lambda kv: int(kv[0])):
-        out.append(f"| {int(size):,} | {_mb(e.get('peak_rss_mb'))} | {_mb(e.get('rss_mb'))} |")
-    return out + [""]
+    table = [(f"{int(size):,}", _whole(e.get("peak_rss_mb")), _whole(e.get("rss_mb")))
+             for size, e in sorted(sizes.items(), key=lambda kv: int(kv[0]))]
+    return ["## App process memory while serving", "",
+            *_table(("requests", "peak RSS (MB)", "RSS after (MB)"), "rrr", table), ""]
 
 
 def _baseline(r):
@@ -102,9 +105,7 @@ def _baseline(r):
            "for each render (the period: last 90 days).", "",
            f"- baseline load: {b['load_s']:.1f} s; peak memory {b['peak_rss_mb']:,.0f} MB",
            ""]
-    out += ["| page | baseline per render (ms) | CivicStat warm (ms) | speed-up | "
-            "CivicStat cold (ms) | speed-up vs load + render | CivicStat peak MB | memory ratio |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    table = []
     for page, key in (("Overview", "overview_s"), ("Scorecards", "scorecard_s")):
         e = q.get(page)
         if not e:
@@ -112,13 +113,13 @@ def _baseline(r):
         base_ms = b[key] * 1000
         warm, cold = e["warm"]["median_ms"], e["cold"]["median_ms"]
         peak = e["cold"].get("peak_rss_mb")
-        memory_ratio = "–" if not peak else f"{peak / b['peak_rss_mb']:.2f}"
-        out.append(
-            f"| {page} | {base_ms:,.0f} | {warm:,.0f} | {base_ms / warm:.1f}× | {cold:,.0f} | "
-            f"{(b['load_s'] * 1000 + base_ms) / cold:.1f}× | {_mb(peak)} | "
-            f"{memory_ratio} |"
-        )
-    return out + [""]
+        table.append((page, _whole(base_ms), _whole(warm), f"{base_ms / warm:.1f}×", _whole(cold),
+                      f"{(b['load_s'] * 1000 + base_ms) / cold:.1f}×", _whole(peak),
+                      "–" if not peak else f"{peak / b['peak_rss_mb']:.2f}"))
+    header = ("page", "baseline per render (ms)", "CivicStat warm (ms)", "speed-up",
+              "CivicStat cold (ms)", "speed-up vs load + render", "CivicStat peak MB",
+              "memory ratio")
+    return out + _table(header, "lrrrrrrr", table) + [""]
 
 
 def _ingest(r):
@@ -131,17 +132,14 @@ def _ingest(r):
             f"{i.get('replay_seconds', 0):.1f} s.", ""]
 
 
-def _timing_row(label: str, x: dict) -> str:
-    return (f"| {label} | {x['interactions']:,} | {x['errors']:,} | {_s(x['p50_s'])} | "
-            f"{_s(x['p95_s'])} | {_s(x['max_s'])} | {x.get('median_kb_received') or 0:,.0f} |")
-
-
-def _s(value) -> str:
-    return "–" if value is None else f"{value:.2f}"
-
-
-TIMING_HEADER = ["| interactions | count | errors | p50 (s) | p95 (s) | max (s) | median KB sent |",
-                 "|---|---:|---:|---:|---:|---:|---:|"]
+def _timings(rows: dict[str, dict]) -> list[str]:
+    """{label: load.summarize() numbers} as a table of interaction timings."""
+    header = ("interactions", "count", "errors", "p50 (s)", "p95 (s)", "max (s)", "median KB sent")
+    return _table(header, "lrrrrrr", [
+        (label, f"{x['interactions']:,}", f"{x['errors']:,}", _s(x["p50_s"]), _s(x["p95_s"]),
+         _s(x["max_s"]), _whole(x.get("median_kb_received") or 0))
+        for label, x in rows.items()
+    ])
 
 
 def _load(r):
@@ -153,8 +151,7 @@ def _load(r):
            f"{x['sessions']} visitors arrive within 2 s; each opens the Overview, then changes "
            f"{x['changes']} filters (period, department) about {x['think_s']:g} s apart. An "
            "interaction is one rerun, timed from sending it until the script finished.", ""]
-    out += TIMING_HEADER + [_timing_row("all", x)]
-    out += [_timing_row(kind, k) for kind, k in x.get("by_kind", {}).items()]
+    out += _timings({"all": x, **x.get("by_kind", {})})
     out += ["", f"Server: {x['server_cpu_s']:.1f} s of CPU in all, "
             f"{x['server_cpu_s_per_interaction']:.3f} s per interaction; RSS "
             f"{x['rss_start_mb']:.0f} MB before, peak {x['rss_peak_mb']:.0f} MB, "
@@ -171,15 +168,16 @@ def _soak(r):
            f"{x['seconds'] / 60:.0f} minutes with {x['sessions_alive']} visitors at all times, "
            f"coming and going ({x['visitors']:,} visitors in all; each opens the Overview, "
            "changes one to three filters, leaves).", ""]
-    out += TIMING_HEADER + [_timing_row("all", x), ""]
+    out += _timings({"all": x}) + [""]
     samples = x.get("rss_samples") or []
-    out += ["| minute | interactions | errors | p50 (s) | p95 (s) | server RSS at its end (MB) |",
-            "|---:|---:|---:|---:|---:|---:|"]
+    minutes = []
     for m in x.get("per_minute", []):
-        end = (m["minute"] + 1) * 60
-        rss = [mb for t, mb in samples if t <= end]
-        out.append(f"| {m['minute']} | {m['interactions']:,} | {m['errors']} | {_s(m['p50_s'])} | "
-                   f"{_s(m['p95_s'])} | {rss[-1]:.0f} |" if rss else "| – |")
+        rss = [mb for t, mb in samples if t <= (m["minute"] + 1) * 60]
+        minutes.append((m["minute"], f"{m['interactions']:,}", m["errors"], _s(m["p50_s"]),
+                        _s(m["p95_s"]), _whole(rss[-1] if rss else None)))
+    header = ("minute", "interactions", "errors", "p50 (s)", "p95 (s)",
+              "server RSS at its end (MB)")
+    out += _table(header, "rrrrrr", minutes)
     out += ["", f"RSS {x['rss_start_mb']:.0f} MB at the start, {x['rss_end_mb']:.0f} MB at the "
             f"end (peak {x['rss_peak_mb']:.0f} MB); least-squares slope "
             f"{x['rss_slope_first_half_mb_per_min']:+.2f} MB/min over the first half, "
@@ -199,12 +197,11 @@ def _swap(r):
             f"{x['sessions_per_process']} sessions each rendering the Overview over and over, "
             f"while `civicstat publish` ({x['publish_s']:.0f} s) swaps in a snapshot with "
             f"{x['requests_marked_duplicate']} requests marked duplicate.", "",
-            "| renders | during the publish | failed | stale after the publish | p95 (s) | "
-            "new figure picked up |",
-            "|---:|---:|---:|---:|---:|---|",
-            f"| {renders.get('interactions', 0):,} | {x['renders_during_publish']:,} | "
-            f"{len(x['failed_renders'])} | {x['stale_renders_after_publish']} | "
-            f"{_s(renders.get('p95_s'))} | {picked} |", "",
+            *_table(("renders", "during the publish", "failed", "stale after the publish",
+                     "p95 (s)", "new figure picked up"), "rrrrrl",
+                    [(f"{renders.get('interactions', 0):,}", f"{x['renders_during_publish']:,}",
+                      len(x["failed_renders"]), x["stale_renders_after_publish"],
+                      _s(renders.get("p95_s")), picked)]), "",
             f"Version {x['version_before']} → {x['version_after']}; result: "
             f"{'ok' if x['ok'] else '**failed**'}.", ""]
 
@@ -270,8 +267,8 @@ def _targets(r):
                      f"{soak['rss_slope_first_half_mb_per_min']:+.1f} then "
                      f"{soak['rss_slope_last_half_mb_per_min']:+.1f} MB/min",
                      bool(soak.get("rss_levels_off"))))
-    out = ["## Targets", "", "| target | goal | measured | met |", "|---|---|---|---|"]
-    out += [f"| {t} | {g} | {m} | {'yes' if ok else '**no**'} |" for t, g, m, ok in rows]
+    out = ["## Targets", "", *_table(("target", "goal", "measured", "met"), "llll",
+                                      [(t, g, m, "yes" if ok else "**no**") for t, g, m, ok in rows])]
     notes = r.get("notes", [])
     if notes:
         out += ["", "Notes on this run:", ""] + [f"- {n}" for n in notes]
