@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 # Rebuilt when the generator or the snapshot format changes (a few seconds at 1M requests).
-$(CITY)/build/public.duckdb: civicstat/demo.py civicstat/publish.py civicstat/staff_tables.py civicstat/privacy.py civicstat/definitions.py civicstat/snapshots.py | $(STAMP)
+$(CITY)/build/public.duckdb: civicstat/demo/generator.py civicstat/publish/build.py civicstat/publish/staff_tables.py civicstat/core/privacy.py civicstat/core/definitions.py civicstat/serve/snapshots.py | $(STAMP)
 	$(BIN)/civicstat demo $(CITY) --rows $(DEMO_ROWS)
 
 demo: $(STAMP)

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from civicstat import auth
-from civicstat.pages import pages_for
+from civicstat.web import auth
+from civicstat.web.pages import pages_for
 
 st.set_page_config(page_title="CivicStat", page_icon=":material/analytics:", layout="wide")
 identity = auth.resolve()  # anonymous, staff or admin; ends an idle sign-in

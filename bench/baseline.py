@@ -134,7 +134,7 @@ def columns_read(query_sql: list[str], table_columns: list[str]) -> list[str]:
 
 def scan_seconds(snapshot: Path, columns: list[str], repeats: int = 7) -> float:
     """Median time of one full scan reading `columns` of requests (warm)."""
-    from civicstat.snapshots import connect_snapshot
+    from civicstat.serve.snapshots import connect_snapshot
 
     reads = ", ".join(f"max({c})" for c in columns) or "count(*)"
     sql = f"select count(*), {reads} from requests"  # noqa: S608 - column names from the table

@@ -42,7 +42,7 @@ def measure_staff_pages(city_dir: Path, url_paths: list[str], repeats: int = 3) 
     """{url path: {seconds, ws_bytes, http_bytes, via}} for staff pages: median of `repeats`
     sessions, each signing in as an admin (a throwaway built-in account) and opening every page
     from the Staff menu in turn."""
-    from civicstat.passwords import hash_password
+    from civicstat.accounts.passwords import hash_password
 
     password = secrets.token_urlsafe(16)
     runs: dict[str, list[dict]] = {path: [] for path in url_paths}

@@ -122,9 +122,9 @@ DEFAULT_BOUNDARIES = Path(__file__).resolve().parents[2] / "shared/data/nyc/boun
 def measure(rows: int, source: str = "nyc", boundaries: Path = DEFAULT_BOUNDARIES) -> dict:
     """Write (once) a ROWS-row NYC portal CSV, ingest it into a fresh city twice (publish
     skipped): {"rows", "seconds", "rows_per_s", "replay_seconds", ...}."""
-    from civicstat import ingest
-    from civicstat.city import load_city
-    from civicstat.sources.registry import get_adapter
+    from civicstat.core.city import load_city
+    from civicstat.ingest import pipeline as ingest
+    from civicstat.ingest.sources.registry import get_adapter
 
     csv = Path(tempfile.gettempdir()) / f"civicstat_bench_nyc_{rows}.csv"
     if not csv.exists():
@@ -139,7 +139,7 @@ def measure(rows: int, source: str = "nyc", boundaries: Path = DEFAULT_BOUNDARIE
             '[targets]\ndefault_hours = 72\n', encoding="utf-8")
         city = load_city(root)
         if source == "mapping":
-            from civicstat.sources.mapping import load_adapter
+            from civicstat.ingest.sources.mapping import load_adapter
             mapping = root / "nyc.toml"
             mapping.write_text(NYC_MAPPING, encoding="utf-8")
             adapter = load_adapter(mapping)

@@ -25,7 +25,8 @@ def record_page_queries(city_dir: Path, role: str = "admin") -> dict[str, list[t
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from civicstat import pages, queries
+    from civicstat.serve import queries
+    from civicstat.web import pages
 
     os.environ["CIVICSTAT_CITY"] = str(city_dir)
     recorded: list[tuple] = []
@@ -88,8 +89,8 @@ def _deserialise(text: str) -> list[tuple]:
 
 def run_query_set(build_dir: Path, query_set: list[tuple], connections: dict) -> float:
     """Seconds to run every query of the set (opening connections that are not open yet)."""
-    from civicstat.queries import get_query
-    from civicstat.snapshots import connect_snapshot
+    from civicstat.serve.queries import get_query
+    from civicstat.serve.snapshots import connect_snapshot
 
     started = time.perf_counter()
     for access, name, params in query_set:

@@ -31,9 +31,9 @@ PARTS = ("build", "queries", "browser", "memory", "baseline", "ingest", "load", 
 def city_for(rows: int, results: dict, *, publish_again: bool = True) -> Path:
     """bench/work/<rows>: built with the demo generator unless already built at that size, then
     published (and the publish timed) unless `publish_again` is False and it has snapshots."""
-    from civicstat.city import load_city
-    from civicstat.demo import build_demo
-    from civicstat.publish import publish
+    from civicstat.core.city import load_city
+    from civicstat.demo.generator import build_demo
+    from civicstat.publish.build import publish
 
     root = WORK / str(rows)
     entry = results.setdefault("build", {}).setdefault(str(rows), {})
@@ -63,8 +63,8 @@ def _built_with(root: Path, rows: int) -> bool:
 
 def measure_queries(root: Path, rows: int, results: dict) -> None:
     from bench import baseline, querysets
-    from civicstat.queries import get_query
-    from civicstat.snapshots import connect_snapshot
+    from civicstat.serve.queries import get_query
+    from civicstat.serve.snapshots import connect_snapshot
 
     sets = querysets.record_page_queries(root)
     build = root / "build"
@@ -156,7 +156,7 @@ def _ten_million_parts(root: Path, rows: int, skip: set, args, results: dict) ->
     results["reference_rows"] = rows
     if "browser" not in skip:
         from bench import browser
-        from civicstat.pages import PAGE_SPECS
+        from civicstat.web.pages import PAGE_SPECS
 
         paths = [s.url_path for s in PAGE_SPECS if s.min_role == "anonymous"]
         results["browser"] = browser.measure_pages(root, paths)

@@ -11,7 +11,7 @@ What it does:
    the Overview's "Requests received" figure (default period, no filters);
 2. marks CHANGE recent public requests as duplicates in the store, so that figure must drop by
    exactly CHANGE after the publish (duplicates are left out of every performance figure);
-3. runs `python -m civicstat.cli publish` while every session keeps changing the period back and
+3. runs `python -m civicstat.cli.main publish` while every session keeps changing the period back and
    forth and new sessions keep opening on both processes;
 4. afterwards, every old session and a fresh one on each process must show the new figure.
 
@@ -68,7 +68,7 @@ def copy_city(city_dir: Path, scratch: Path) -> Path:
 
 def mark_duplicates(city_dir: Path, count: int, recent_days: int = 20) -> list[str]:
     """Mark `count` recent, public, non-duplicate requests as duplicates in the store."""
-    from civicstat.city import load_city
+    from civicstat.core.city import load_city
 
     city = load_city(city_dir)
     hidden = [t for t, tier in city.sensitive.items() if tier == "aggregate_only"]
@@ -97,7 +97,7 @@ def mark_duplicates(city_dir: Path, count: int, recent_days: int = 20) -> list[s
 
 
 def publish_command(city_dir: Path, app_dir: Path) -> list[str]:
-    return [sys.executable, "-m", "civicstat.cli", "publish", str(city_dir)]
+    return [sys.executable, "-m", "civicstat.cli.main", "publish", str(city_dir)]
 
 
 async def _open(ws_url: str, query_string: str = "") -> tuple[StreamlitSession, Interaction]:

@@ -6,7 +6,7 @@ and a city.toml. Districts: 1 = SW, 2 = SE, 3 = NW, 4 = NE; centre points in CEN
 
 `FrameAdapter(records)` is an adapter whose file content is ignored: it yields the given records
 (canonical columns plus `_line` / `_raw` / ...) as frames of `frame_rows`; `placeholder_file`
-makes a file for it to be pointed at. `stub_publish(monkeypatch)` replaces civicstat.publish.publish
+makes a file for it to be pointed at. `stub_publish(monkeypatch)` replaces civicstat.publish.build.publish
 with a recorder, for tests that ingest without building snapshots.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from civicstat.city import City, load_city
+from civicstat.core.city import City, load_city
 
 ORIGIN_LON, ORIGIN_LAT, CELL = -74.0, 40.0, 0.1
 CENTRES = {  # district -> (lat, lon)
@@ -111,20 +111,20 @@ class FrameAdapter:
 
 
 def stub_publish(monkeypatch) -> list:
-    """Replace civicstat.publish.publish with a recorder; returns the list of calls."""
+    """Replace civicstat.publish.build.publish with a recorder; returns the list of calls."""
     calls: list = []
 
     def publish(city: City) -> dict:
         calls.append(city)
         return {"version": f"stub-{len(calls)}", "count_requests": 0}
 
-    module = sys.modules.get("civicstat.publish")
+    module = sys.modules.get("civicstat.publish.build")
     if module is None:
         try:
-            import civicstat.publish as module
+            import civicstat.publish.build as module
         except ImportError:
-            module = types.ModuleType("civicstat.publish")
-            monkeypatch.setitem(sys.modules, "civicstat.publish", module)
+            module = types.ModuleType("civicstat.publish.build")
+            monkeypatch.setitem(sys.modules, "civicstat.publish.build", module)
     monkeypatch.setattr(module, "publish", publish, raising=False)
     return calls
 

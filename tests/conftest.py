@@ -29,9 +29,9 @@ DEMO_TEST_ROWS = 60_000
 @pytest.fixture(scope="session")
 def demo_city(tmp_path_factory) -> Path:
     """A small demo city (60,000 requests, the default seed), built and published once."""
-    from civicstat.city import load_city
-    from civicstat.demo import build_demo
-    from civicstat.publish import publish
+    from civicstat.core.city import load_city
+    from civicstat.demo.generator import build_demo
+    from civicstat.publish.build import publish
 
     root = tmp_path_factory.mktemp("demo")
     build_demo(root, rows=DEMO_TEST_ROWS)

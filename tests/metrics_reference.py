@@ -11,7 +11,7 @@ import pandas as pd
 
 
 def load(path) -> pd.DataFrame:
-    from civicstat.snapshots import connect_snapshot  # the app's configuration: one per file
+    from civicstat.serve.snapshots import connect_snapshot  # the app's configuration: one per file
 
     with connect_snapshot(path) as con:
         return con.execute("select * from requests").df()

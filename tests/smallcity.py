@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 
-from civicstat.city import City, load_city
-from civicstat.schema import COLUMN_NAMES
-from civicstat.store import connect_store
+from civicstat.core.city import City, load_city
+from civicstat.core.schema import COLUMN_NAMES
+from civicstat.ingest.store import connect_store
 
 AS_OF = datetime(2024, 3, 31, 23, 0)
 

@@ -75,9 +75,9 @@ def messy_records(as_of: dt.datetime, lat: float, lon: float) -> list[dict]:
 
 def build_staff_city(root: Path, rows: int = STAFF_DEMO_ROWS) -> Path:
     """The demo city at `rows` requests, plus messy_records() ingested (and published)."""
-    from civicstat.city import load_city
-    from civicstat.demo import build_demo
-    from civicstat.ingest import ingest_files
+    from civicstat.core.city import load_city
+    from civicstat.demo.generator import build_demo
+    from civicstat.ingest.pipeline import ingest_files
 
     build_demo(root, rows=rows)
     city = load_city(root)

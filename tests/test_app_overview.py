@@ -6,7 +6,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from civicstat.publish import publish
+from civicstat.publish.build import publish
 
 from smallcity import make_small_city
 from test_support import APP, metric_values
@@ -80,7 +80,7 @@ def test_no_published_data_says_so(tmp_path, monkeypatch):
 
 def test_demo_overview_tiles_equal_the_reference(demo_city, monkeypatch):
     """The figures a visitor reads on / equal an independent pandas computation."""
-    from civicstat.filters import resolve_period
+    from civicstat.core.filters import resolve_period
 
     from metrics_reference import figures, load, select
 
@@ -89,7 +89,7 @@ def test_demo_overview_tiles_equal_the_reference(demo_city, monkeypatch):
     st.cache_resource.clear()
     app = AppTest.from_file(str(APP), default_timeout=60).run()
     assert not app.exception
-    from civicstat.snapshots import connect_snapshot, read_info
+    from civicstat.serve.snapshots import connect_snapshot, read_info
 
     snapshot = demo_city / "build" / "public.duckdb"
     frame = select(load(snapshot))

@@ -9,8 +9,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from civicstat.pages import PAGE_SPECS, VIEWS_DIR
-from civicstat.publish import publish
+from civicstat.publish.build import publish
+from civicstat.web.pages import PAGE_SPECS, VIEWS_DIR
 
 from smallcity import make_small_city
 from test_support import APP, metric_values
@@ -144,7 +144,7 @@ def test_open_data_offers_csv_parquet_and_a_dictionary(open_page):
 def test_open_data_reads_the_records_only_when_a_download_is_asked_for(open_page, monkeypatch):
     """The page's render runs the summary only: the records (up to 500,000 rows) are read by the
     download buttons' deferred callables, when a file is asked for."""
-    from civicstat import queries
+    from civicstat.serve import queries
 
     ran = []
     original = queries.Query.run

@@ -7,9 +7,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from civicstat import auth
-from civicstat.pages import PAGE_SPECS, ROLES, allowed
-from civicstat.passwords import hash_password
+from civicstat.accounts.passwords import hash_password
+from civicstat.web import auth
+from civicstat.web.pages import PAGE_SPECS, ROLES, allowed
 
 from staffcity import HOSTILE, HOSTILE_TYPE, SECRET_DESCRIPTION
 from test_support import APP
@@ -227,7 +227,8 @@ def test_backlog_quality_and_admin_render(make_app):
 def test_request_explorer_lists_the_newest_and_exports_on_click(make_app, monkeypatch):
     """Many matches: the newest MAX_LISTED are listed (and mapped); the download of up to
     MAX_EXPORTED is prepared only when clicked, so the page render never fetches it."""
-    from civicstat import explorer, queries
+    from civicstat.core import explorer
+    from civicstat.serve import queries
 
     monkeypatch.setattr(explorer, "MAX_LISTED", 40)
     limits = []

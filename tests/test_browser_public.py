@@ -11,7 +11,7 @@ import urllib.parse
 import duckdb
 import pytest
 
-from civicstat.schema import PUBLIC_COLUMN_NAMES
+from civicstat.core.schema import PUBLIC_COLUMN_NAMES
 
 from browser_support import (
     ARTIFACTS,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from civicstat.passwords import hash_password
+from civicstat.accounts.passwords import hash_password
 
 from browser_support import (
     ARTIFACTS,

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from civicstat.city import load_city
-from civicstat.cli import main
-from civicstat.geo import Areas
+from civicstat.cli.main import main
+from civicstat.core.city import load_city
+from civicstat.core.geo import Areas
 
 from citykit import grid_geojson, make_city, stub_publish
 
@@ -182,7 +182,7 @@ def test_ingest_with_boundary_of_unknown_crs(tmp_path, capsys):
 def test_exit_2_from_the_real_command(tmp_path):
     city = make_city(tmp_path)
     done = subprocess.run(
-        [sys.executable, "-m", "civicstat.cli", "ingest", str(city.root), str(CSV),
+        [sys.executable, "-m", "civicstat.cli.main", "ingest", str(city.root), str(CSV),
          "--source", "gotham"], cwd=PROJECT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert_one_line_error(done.stderr, "unknown source format")

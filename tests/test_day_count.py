@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from civicstat.explorer import typical_comparison
-from civicstat.figures import change, day_change, day_count, days
+from civicstat.core.explorer import typical_comparison
+from civicstat.core.figures import change, day_change, day_count, days
 
 
 @pytest.mark.parametrize(("value", "text"), [

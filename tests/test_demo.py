@@ -6,8 +6,8 @@ import duckdb
 import geopandas as gpd
 import pytest
 
-from civicstat.city import load_city
-from civicstat.demo import CATALOG, SENSITIVE, build_demo
+from civicstat.core.city import load_city
+from civicstat.demo.generator import CATALOG, SENSITIVE, build_demo
 
 ROWS = 20_000
 

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from civicstat import brief as briefing
-from civicstat.filters import DIMENSIONS, Filters, resolve_period
-from civicstat.queries import get_query
-from civicstat.snapshots import connect_snapshot, read_info
+from civicstat.core.filters import DIMENSIONS, Filters, resolve_period
+from civicstat.serve.queries import get_query
+from civicstat.serve.snapshots import connect_snapshot, read_info
+from civicstat.web import brief as briefing
 
 from browser_support import ARTIFACTS
 from metrics_reference import district_brief, load

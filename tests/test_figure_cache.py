@@ -6,8 +6,8 @@ import json
 
 import pandas as pd
 
-from civicstat import maps
-from civicstat.figure_cache import cached_figure
+from civicstat.web import maps
+from civicstat.web.figure_cache import cached_figure
 
 BUILDS: list[tuple] = []
 

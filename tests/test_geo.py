@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from pyproj import Transformer
 
-from civicstat.geo import Areas, read_boundary
-from civicstat.sources.base import InputError
+from civicstat.core.geo import Areas, read_boundary
+from civicstat.ingest.sources.base import InputError
 
 from citykit import CENTRES, OUTSIDE, grid_geojson, make_city
 
@@ -88,7 +88,7 @@ def test_a_given_crs_that_cannot_be_right_is_caught(tmp_path):
 
 
 def _layer(frame):
-    from civicstat.geo import AreaLayer
+    from civicstat.core.geo import AreaLayer
 
     return AreaLayer.from_frame(frame)
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from civicstat.ingest import PAUSE_ENV, ingest_files
-from civicstat.sources.base import InputError
+from civicstat.ingest.pipeline import PAUSE_ENV, ingest_files
+from civicstat.ingest.sources.base import InputError
 
 from citykit import CENTRES, OUTSIDE, FrameAdapter, make_city, placeholder_file, stub_publish
 
@@ -258,9 +258,9 @@ def test_publish_is_called_after_commit(tmp_path, monkeypatch):
         seen.append(query(c, "select count(*) from requests")[0][0])
         return {"version": "v"}
 
-    import civicstat.publish
+    import civicstat.publish.build
 
-    monkeypatch.setattr(civicstat.publish, "publish", publish)
+    monkeypatch.setattr(civicstat.publish.build, "publish", publish)
     summary = run(city, tmp_path, MIXED)
     assert seen == [5] and summary.published == {"version": "v"}
 
@@ -288,7 +288,7 @@ def _digest(path: Path) -> str:
 
 
 def _cli(city_root: Path, csv_path: Path, env: dict) -> subprocess.Popen:
-    code = "import sys; from civicstat.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from civicstat.cli.main import main; sys.exit(main(sys.argv[1:]))"
     return subprocess.Popen(
         [sys.executable, "-c", code, "ingest", str(city_root), str(csv_path),
          "--mapping", str(MAPPING), "--json"],

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from civicstat.publish import publish
+from civicstat.publish.build import publish
 
 from smallcity import make_small_city
 

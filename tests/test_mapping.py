@@ -10,9 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from civicstat.ingest import ingest_files
-from civicstat.sources.base import InputError
-from civicstat.sources.mapping import load_adapter, load_mapping
+from civicstat.ingest.pipeline import ingest_files
+from civicstat.ingest.sources.base import InputError
+from civicstat.ingest.sources.mapping import load_adapter, load_mapping
 
 from citykit import make_city, stub_publish
 

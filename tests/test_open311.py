@@ -12,9 +12,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from civicstat.ingest import ingest_files
-from civicstat.sources import open311
-from civicstat.sources.base import InputError
+from civicstat.ingest.pipeline import ingest_files
+from civicstat.ingest.sources import open311
+from civicstat.ingest.sources.base import InputError
 
 from citykit import make_city, stub_publish
 
@@ -82,7 +82,7 @@ def test_single_request_document():
 
 @pytest.mark.shared
 def test_real_chicago_responses(tmp_path, shared_data):
-    from civicstat.city import load_city
+    from civicstat.core.city import load_city
 
     folder = shared_data / "open311"
     (tmp_path / "city.toml").write_text(
@@ -213,7 +213,7 @@ def test_requests_url():
 
 
 def test_pull_command_ingests_what_it_fetched(tmp_path, capsys):
-    from civicstat.cli import main
+    from civicstat.cli.main import main
 
     city = make_city(tmp_path)
     with Open311Server() as server:

@@ -7,10 +7,10 @@ import math
 
 import pytest
 
-from civicstat.filters import resolve_period
-from civicstat.publish import publish
-from civicstat.queries import get_query
-from civicstat.snapshots import connect_snapshot
+from civicstat.core.filters import resolve_period
+from civicstat.publish.build import publish
+from civicstat.serve.queries import get_query
+from civicstat.serve.snapshots import connect_snapshot
 
 from metrics_reference import figures, load, select
 from smallcity import AS_OF, make_small_city
@@ -72,7 +72,7 @@ def test_small_city_matches_reference(small, period_key, dimensions):
 
 @pytest.fixture(scope="module")
 def demo_frame(demo_city):
-    from civicstat.city import load_city
+    from civicstat.core.city import load_city
 
     city = load_city(demo_city)
     with connect_snapshot(city.public_path) as con:

@@ -1,4 +1,4 @@
-"""The public pages' figures that publish-time tables serve (civicstat/publish.py: daily_flows,
+"""The public pages' figures that publish-time tables serve (civicstat/publish/build.py: daily_flows,
 daily_type_flows, open_now, daily_overdue, daily_close_bands, counted_requests, channels,
 map_reference) equal an independent pandas computation from the request rows, on the
 demo city and on an "edge" city: the demo city with information-only calls, requests closed
@@ -15,11 +15,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from civicstat.city import load_city
-from civicstat.filters import DIMENSIONS, resolve_period
-from civicstat.publish import publish
-from civicstat.queries import get_query
-from civicstat.snapshots import connect_snapshot, read_info
+from civicstat.core.city import load_city
+from civicstat.core.filters import DIMENSIONS, resolve_period
+from civicstat.publish.build import publish
+from civicstat.serve.queries import get_query
+from civicstat.serve.snapshots import connect_snapshot, read_info
 
 import metrics_reference as ref
 

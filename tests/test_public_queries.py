@@ -9,11 +9,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from civicstat import opendata
-from civicstat.filters import DIMENSIONS, resolve_period
-from civicstat.queries import get_query
-from civicstat.schema import PUBLIC_COLUMN_NAMES
-from civicstat.snapshots import connect_snapshot, read_info
+from civicstat.core.filters import DIMENSIONS, resolve_period
+from civicstat.core.schema import PUBLIC_COLUMN_NAMES
+from civicstat.exports import opendata
+from civicstat.serve.queries import get_query
+from civicstat.serve.snapshots import connect_snapshot, read_info
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from civicstat import publish as publish_module
-from civicstat.publish import publish
-from civicstat.schema import PRIVATE_COLUMN_NAMES
-from civicstat.snapshots import connect_snapshot, read_info
+from civicstat.core.schema import PRIVATE_COLUMN_NAMES
+from civicstat.publish import build as publish_module
+from civicstat.publish.build import publish
+from civicstat.serve.snapshots import connect_snapshot, read_info
 
 from smallcity import PRIVATE, make_small_city
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from civicstat.queries import ACCESS_LEVELS, QueryError, get_query, load_queries, parse_query
+from civicstat.serve.queries import ACCESS_LEVELS, QueryError, get_query, load_queries, parse_query
 
 
 def write(tmp_path: Path, text: str, access: str = "public") -> Path:

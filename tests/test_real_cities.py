@@ -276,9 +276,9 @@ def test_overview_shows_new_york(loaded, monkeypatch):
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from civicstat.figures import day_count
-    from civicstat.filters import resolve_period
-    from civicstat.snapshots import connect_snapshot, read_info
+    from civicstat.core.figures import day_count
+    from civicstat.core.filters import resolve_period
+    from civicstat.serve.snapshots import connect_snapshot, read_info
 
     from metrics_reference import figures, load, select
     from test_support import APP, metric_values

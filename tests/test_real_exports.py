@@ -16,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from civicstat.sources import boston
-from civicstat.sources.base import LINE, RAW, REJECT
-from civicstat.sources.registry import get_adapter
+from civicstat.ingest.sources import boston
+from civicstat.ingest.sources.base import LINE, RAW, REJECT
+from civicstat.ingest.sources.registry import get_adapter
 
 pytestmark = pytest.mark.shared
 
@@ -59,7 +59,7 @@ EXPORTS = (
            "%Y-%m-%d %H:%M:%S", 0.95),
     Export("boston", "boston311_animal_pest_2017_buspark.csv", 7760, "open_dt",
            "%Y-%m-%d %H:%M:%S", 0.95),
-    # " UTC" labels San Francisco wall-clock time (see civicstat.sources.sf)
+    # " UTC" labels San Francisco wall-clock time (see civicstat.ingest.sources.sf)
     Export("sf", "sf311_sample_2008-2016.csv", 6211, "created_date", "%Y-%m-%d %H:%M:%S UTC",
            0.95),
     # 1,753 of its rows have no coordinates in the export itself

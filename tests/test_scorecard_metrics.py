@@ -10,11 +10,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from civicstat.city import load_city
-from civicstat.filters import resolve_period
-from civicstat.queries import get_query
-from civicstat.scorecard import DEFAULT_ON_TIME_GOAL, score_frame, status
-from civicstat.snapshots import connect_snapshot
+from civicstat.core.city import load_city
+from civicstat.core.filters import resolve_period
+from civicstat.core.scorecard import DEFAULT_ON_TIME_GOAL, score_frame, status
+from civicstat.serve.queries import get_query
+from civicstat.serve.snapshots import connect_snapshot
 
 from metrics_reference import load, scorecard_rows
 

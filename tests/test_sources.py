@@ -11,11 +11,11 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from civicstat.schema import CHANNELS, CLOSURES, COLUMN_NAMES
-from civicstat.sources import parsing, reading
-from civicstat.sources.base import LINE, RAW, REJECT, InputError
-from civicstat.sources.reading import header_key, read_batches
-from civicstat.sources.registry import get_adapter
+from civicstat.core.schema import CHANNELS, CLOSURES, COLUMN_NAMES
+from civicstat.ingest.sources import parsing, reading
+from civicstat.ingest.sources.base import LINE, RAW, REJECT, InputError
+from civicstat.ingest.sources.reading import header_key, read_batches
+from civicstat.ingest.sources.registry import get_adapter
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ZONES = {
@@ -282,7 +282,7 @@ def test_boston_new_system():
 def test_sf_bigquery_copy():
     frame = read("sf", "bigquery.csv")
     first = row(frame, "425904")
-    # " UTC" is a mislabel of San Francisco wall-clock time (see civicstat.sources.sf)
+    # " UTC" is a mislabel of San Francisco wall-clock time (see civicstat.ingest.sources.sf)
     assert first["created_at"] == pd.Timestamp("2009-05-06 07:04:21")
     assert (first["category"], first["request_type"]) == ("Litter Receptacles", "City_Can_Removed")
     assert first["channel"] == "web" and first["source_district"] == "5"

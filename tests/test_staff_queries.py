@@ -8,11 +8,11 @@ import json
 import duckdb
 import pytest
 
-from civicstat import maps
-from civicstat.export import to_csv
-from civicstat.publish import publish
-from civicstat.queries import get_query
-from civicstat.snapshots import connect_snapshot
+from civicstat.exports.csv_writer import to_csv
+from civicstat.publish.build import publish
+from civicstat.serve.queries import get_query
+from civicstat.serve.snapshots import connect_snapshot
+from civicstat.web import maps
 
 from smallcity import make_small_city
 from staffcity import HOSTILE_ADDRESS, HOSTILE_TYPE

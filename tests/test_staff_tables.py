@@ -1,4 +1,4 @@
-"""The internal snapshot's publish-time tables for the staff pages (civicstat/staff_tables.py), and
+"""The internal snapshot's publish-time tables for the staff pages (civicstat/publish/staff_tables.py), and
 the staff queries that read them, against pandas over the snapshot's own request rows."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from civicstat.queries import get_query
-from civicstat.snapshots import connect_snapshot
+from civicstat.serve.queries import get_query
+from civicstat.serve.snapshots import connect_snapshot
 
 from metrics_reference import load, select
 

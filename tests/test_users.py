@@ -9,10 +9,10 @@ import tomllib
 
 import pytest
 
-from civicstat import passwords
-from civicstat.cli import main
-from civicstat.secrets_file import SecretsFileError, set_table
-from civicstat.users import AccountError, access_from_secrets, add_user, remove_user
+from civicstat.accounts import passwords
+from civicstat.accounts.secrets_file import SecretsFileError, set_table
+from civicstat.accounts.users import AccountError, access_from_secrets, add_user, remove_user
+from civicstat.cli.main import main
 
 HAND_WRITTEN = """# our secrets: keep this comment
 [auth]

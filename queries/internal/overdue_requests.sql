@@ -1,4 +1,4 @@
--- returns: the overdue requests (open now and past due_at: is_overdue, civicstat/definitions.py), most overdue first, at most `limit` rows, each with how many days late it is, its age, where and what it is, and the number of overdue requests in all (count_overdue, on every row)
+-- returns: the overdue requests (open now and past due_at: is_overdue, civicstat/core/definitions.py), most overdue first, at most `limit` rows, each with how many days late it is, its age, where and what it is, and the number of overdue requests in all (count_overdue, on every row)
 -- params: as_of TIMESTAMP, department VARCHAR NULL, district VARCHAR NULL, category VARCHAR NULL, request_type VARCHAR NULL, channel VARCHAR NULL, limit INTEGER
 -- access: internal
 -- Reads open_requests (the requests open now, sorted by due_at, built at publish).

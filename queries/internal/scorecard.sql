@@ -1,10 +1,10 @@
--- returns: one row per department (level 'department') or request type (level 'request_type'), plus one row for all of them (is_total), with the department it belongs to (the department filter for the total row), and requests created in the period and in the previous period of the same length, median and 90th-percentile days to close, on-time numerator, denominator and rate, the median target in days (the median over those requests of their type's target), and the requests open and overdue at the end of each period (definitions: civicstat/definitions.py)
+-- returns: one row per department (level 'department') or request type (level 'request_type'), plus one row for all of them (is_total), with the department it belongs to (the department filter for the total row), and requests created in the period and in the previous period of the same length, median and 90th-percentile days to close, on-time numerator, denominator and rate, the median target in days (the median over those requests of their type's target), and the requests open and overdue at the end of each period (definitions: civicstat/core/definitions.py)
 -- params: level VARCHAR, start TIMESTAMP, end TIMESTAMP, prev_start TIMESTAMP, as_of TIMESTAMP, department VARCHAR NULL, district VARCHAR NULL, category VARCHAR NULL, request_type VARCHAR NULL, channel VARCHAR NULL
 -- access: internal
 -- Periods are whole days (start, end and prev_start are midnights) and as_of is the snapshot's
 -- as-of time. No request row is read but the closed ones' days_to_close (close_times) and, when
--- the period ends after the as-of time, the open ones (open_requests); see civicstat/publish.py
--- and civicstat/staff_tables.py:
+-- the period ends after the as-of time, the open ones (open_requests); see civicstat/publish/build.py
+-- and civicstat/publish/staff_tables.py:
 -- - counts and on-time counts: daily flows (scoped_type_flows) of the days in the two periods;
 -- - the median target: the requests created per request type (daily flows), weighted by type;
 -- - open at midnight D: open now − Σ_{day ≥ D} (created − closed) (open_now, daily flows);

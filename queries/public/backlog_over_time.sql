@@ -2,8 +2,8 @@
 -- params: grain VARCHAR, start TIMESTAMP, end TIMESTAMP, department VARCHAR NULL, district VARCHAR NULL, category VARCHAR NULL, request_type VARCHAR NULL, channel VARCHAR NULL
 -- access: public
 -- A request is open at moment e when created_at < e and (open_until is null or open_until >= e)
--- (civicstat/definitions.py); open and past due when also due_at < e. Periods are whole days, so
--- daily counts suffice (civicstat/publish.py): daily flows (+ created, − closed), daily_overdue
+-- (civicstat/core/definitions.py); open and past due when also due_at < e. Periods are whole days, so
+-- daily counts suffice (civicstat/publish/build.py): daily flows (+ created, − closed), daily_overdue
 -- (+ became past due while open, − closed while past due) and open_now (open now, and of them
 -- with a due date: the sum of each series' changes over all days). The backlog at the start of
 -- the period is then what is open now less the changes since, and each step adds its changes.

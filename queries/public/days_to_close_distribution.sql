@@ -2,7 +2,7 @@
 -- params: start TIMESTAMP, end TIMESTAMP, department VARCHAR NULL, district VARCHAR NULL, category VARCHAR NULL, request_type VARCHAR NULL, channel VARCHAR NULL
 -- access: public
 -- The bands and the counts per day of creation come from the snapshot (days_to_close_bands,
--- daily_close_bands: civicstat/publish.py); periods are whole days.
+-- daily_close_bands: civicstat/publish/build.py); periods are whole days.
 with counted as (
     select band_order, sum(count_closed) as count_requests
     from scoped_close_bands($department, $district, $category, $request_type, $channel)

@@ -4,7 +4,7 @@
 -- Reads the period's rows of counted_requests (requests that count in performance figures, per
 -- day of creation: periods are whole days).
 with reference as (
-    -- the districts' mean centre latitude, else the requests' mean latitude (civicstat/publish.py)
+    -- the districts' mean centre latitude, else the requests' mean latitude (civicstat/publish/build.py)
     select ref_lat from map_reference
 ),
 

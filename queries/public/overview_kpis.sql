@@ -1,9 +1,9 @@
--- returns: two rows (period = 'current', 'previous') with the Overview's headline figures: requests received, median and 90th-percentile days to close, on-time rate with its numerator and denominator, and requests open at the end of the period (definitions: civicstat/definitions.py)
+-- returns: two rows (period = 'current', 'previous') with the Overview's headline figures: requests received, median and 90th-percentile days to close, on-time rate with its numerator and denominator, and requests open at the end of the period (definitions: civicstat/core/definitions.py)
 -- params: start TIMESTAMP, end TIMESTAMP, prev_start TIMESTAMP, department VARCHAR NULL, district VARCHAR NULL, category VARCHAR NULL, request_type VARCHAR NULL, channel VARCHAR NULL
 -- access: public
 -- Counts come from daily flows (scoped_type_flows; periods are whole days). Open at midnight
 -- D = open now, less the requests created on or after D, plus those closed on or after D
--- (civicstat/publish.py): only the days from the period's start on are read. The quantiles
+-- (civicstat/publish/build.py): only the days from the period's start on are read. The quantiles
 -- read the two periods' rows of counted_requests.
 with flows as (
     select * from scoped_type_flows($department, $district, $category, $request_type, $channel)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from civicstat import auth
+from civicstat.web import auth
 
 me = auth.identity()
 access = auth.load_access()

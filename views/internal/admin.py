@@ -3,8 +3,9 @@ privacy policy as loaded, and who may sign in."""
 
 import streamlit as st
 
-from civicstat import auth, data, scorecard, staff_ui, ui
-from civicstat.city import city_dir_from_env
+from civicstat.core import scorecard
+from civicstat.core.city import city_dir_from_env
+from civicstat.web import auth, data, staff_ui, ui
 
 info = staff_ui.staff_page("Admin")
 

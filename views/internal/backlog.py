@@ -3,7 +3,7 @@ overdue requests, most overdue first, with how late each one is."""
 
 import streamlit as st
 
-from civicstat import charts, data, staff_ui, ui
+from civicstat.web import charts, data, staff_ui, ui
 
 info = staff_ui.staff_page("Backlog")
 filters = ui.sidebar_filters(

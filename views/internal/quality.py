@@ -3,7 +3,8 @@
 
 import streamlit as st
 
-from civicstat import charts, data, explorer, staff_ui
+from civicstat.core import explorer
+from civicstat.web import charts, data, staff_ui
 
 info = staff_ui.staff_page(
     "Data quality",

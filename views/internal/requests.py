@@ -3,7 +3,8 @@ see one whole, compared with the typical time for its type; map the results; exp
 
 import streamlit as st
 
-from civicstat import data, explorer, maps, staff_ui, ui
+from civicstat.core import explorer
+from civicstat.web import data, maps, staff_ui, ui
 
 info = staff_ui.staff_page("Request explorer")
 filters = ui.sidebar_filters(

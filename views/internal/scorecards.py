@@ -3,8 +3,9 @@ types, and a type to see its requests."""
 
 import streamlit as st
 
-from civicstat import charts, data, explorer, scorecard, staff_ui, ui
-from civicstat.city import city_dir_from_env
+from civicstat.core import explorer, scorecard
+from civicstat.core.city import city_dir_from_env
+from civicstat.web import charts, data, staff_ui, ui
 
 info = staff_ui.staff_page("Department scorecards")
 filters = ui.sidebar_filters(

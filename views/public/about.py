@@ -4,8 +4,10 @@ from, the service targets, and the privacy rules as this snapshot applies them."
 import pandas as pd
 import streamlit as st
 
-from civicstat import data, methodology, opendata, ui
-from civicstat.privacy import COORDINATE_DECIMALS
+from civicstat.core import methodology
+from civicstat.core.privacy import COORDINATE_DECIMALS
+from civicstat.exports import opendata
+from civicstat.web import data, ui
 
 info, filters = ui.public_page("How we measure", dimensions=())
 k = int(info["k"])

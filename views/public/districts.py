@@ -4,8 +4,8 @@ its top request types, its biggest changes, a map, a presentation mode and a PDF
 import pandas as pd
 import streamlit as st
 
-from civicstat import brief as briefing
-from civicstat import data, maps, ui
+from civicstat.web import brief as briefing
+from civicstat.web import data, maps, ui
 
 info, filters = ui.public_page(
     "District briefing",

@@ -3,7 +3,7 @@ counted on the server (the browser gets at most 50,000 hexagons, never request p
 
 import streamlit as st
 
-from civicstat import data, maps, ui
+from civicstat.web import data, maps, ui
 
 info, filters = ui.public_page("Where requests come from")
 k = int(info["k"])

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from civicstat import data, figures, opendata, ui
+from civicstat.core import figures
+from civicstat.exports import opendata
+from civicstat.web import data, ui
 
 info, filters = ui.public_page(
     "Open data",

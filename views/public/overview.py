@@ -3,7 +3,7 @@ what people asked for, which departments are on time, and how the districts comp
 
 import streamlit as st
 
-from civicstat import charts, data, ui
+from civicstat.web import charts, data, ui
 
 info, filters = ui.public_page("{city}: how the city responds to service requests")
 k = int(info["k"])

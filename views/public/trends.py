@@ -3,7 +3,8 @@ took to close, and the backlog of open requests over time."""
 
 import streamlit as st
 
-from civicstat import charts, data, figures, ui
+from civicstat.core import figures
+from civicstat.web import charts, data, ui
 
 info, filters = ui.public_page("Trends")
 k = int(info["k"])

@@ -1,0 +1,1 @@
+"""Built-in staff accounts: password hashes and the secrets file they live in."""

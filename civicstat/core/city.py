@@ -1,0 +1,122 @@
+"""A city folder: its city.toml configuration and the paths of its store and snapshots."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from civicstat import PROJECT_DIR
+
+DEFAULT_CITY_DIR = PROJECT_DIR / "data" / "demo"
+SENSITIVE_TIERS = ("no_location", "aggregate_only")
+
+
+class CityConfigError(ValueError):
+    """city.toml is missing or does not describe a usable city."""
+
+
+@dataclass(frozen=True)
+class BoundaryLayer:
+    layer: str  # the canonical column it fills: "district" or "neighborhood"
+    file: Path
+    key: str  # the property that names each area
+    population: str | None = None  # optional property holding the population
+    crs: str | None = None  # only when the file does not declare its CRS
+
+
+@dataclass(frozen=True)
+class City:
+    root: Path
+    name: str
+    timezone: str
+    fiscal_year_start_month: int = 7
+    boundaries: tuple[BoundaryLayer, ...] = ()
+    target_hours: dict[str, float] = field(default_factory=dict)
+    default_target_hours: float | None = None
+    goals: dict[str, dict[str, float]] = field(default_factory=dict)
+    k: int = 10
+    sensitive: dict[str, str] = field(default_factory=dict)
+    # (lat, lon) points the city's system uses for "location unknown" (e.g. City Hall)
+    placeholder_points: tuple[tuple[float, float], ...] = ()
+
+    @property
+    def store_path(self) -> Path:
+        return self.root / "store.duckdb"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.root / "build"
+
+    @property
+    def internal_path(self) -> Path:
+        return self.build_dir / "internal.duckdb"
+
+    @property
+    def public_path(self) -> Path:
+        return self.build_dir / "public.duckdb"
+
+    def layer(self, name: str) -> BoundaryLayer | None:
+        return next((b for b in self.boundaries if b.layer == name), None)
+
+
+def city_dir_from_env() -> Path:
+    """The city folder the app serves: $CIVICSTAT_CITY, else the demo city."""
+    value = os.environ.get("CIVICSTAT_CITY")
+    return Path(value).expanduser().resolve() if value else DEFAULT_CITY_DIR
+
+
+def load_city(root: Path | str) -> City:
+    """Read and check ROOT/city.toml."""
+    root = Path(root).expanduser().resolve()
+    path = root / "city.toml"
+    if not path.is_file():
+        raise CityConfigError(f"{root} is not a city folder: {path.name} not found")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise CityConfigError(f"{path}: {exc}") from exc
+    for key in ("name", "timezone"):
+        if not raw.get(key):
+            raise CityConfigError(f"{path}: '{key}' is required")
+    boundaries = tuple(
+        BoundaryLayer(
+            layer=b["layer"],
+            file=(root / b["file"]),
+            key=b["key"],
+            population=b.get("population"),
+            crs=b.get("crs"),
+        )
+        for b in raw.get("boundaries", [])
+    )
+    targets = raw.get("targets", {})
+    privacy = raw.get("privacy", {})
+    sensitive = dict(privacy.get("sensitive", {}))
+    for rtype, tier in sensitive.items():
+        if tier not in SENSITIVE_TIERS:
+            raise CityConfigError(
+                f"{path}: sensitive type {rtype!r} has tier {tier!r}; "
+                f"use one of {', '.join(SENSITIVE_TIERS)}"
+            )
+    month = int(raw.get("fiscal_year_start_month", 7))
+    if not 1 <= month <= 12:
+        raise CityConfigError(f"{path}: fiscal_year_start_month must be 1..12")
+    return City(
+        root=root,
+        name=raw["name"],
+        timezone=raw["timezone"],
+        fiscal_year_start_month=month,
+        boundaries=boundaries,
+        target_hours={k: float(v) for k, v in targets.get("hours", {}).items()},
+        default_target_hours=(
+            float(targets["default_hours"]) if "default_hours" in targets else None
+        ),
+        goals={d: dict(g) for d, g in raw.get("goals", {}).items()},
+        k=int(privacy.get("k", 10)),
+        sensitive=sensitive,
+        placeholder_points=tuple(
+            (float(lat), float(lon))
+            for lat, lon in raw.get("quality", {}).get("placeholder_points", [])
+        ),
+    )

@@ -1,0 +1,1 @@
+"""Riverton, the generated demo city."""

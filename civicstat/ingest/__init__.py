@@ -1,0 +1,1 @@
+"""Loading exports into the city's store: adapters, validation, districts, upsert."""

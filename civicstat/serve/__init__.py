@@ -1,0 +1,1 @@
+"""Reading published snapshots: locked-down connections and the typed query runner (no Streamlit)."""

@@ -1,0 +1,74 @@
+"""The app's data layer: cached read-only connections and cached query results.
+
+Connections are cached with st.cache_resource per snapshot file identity (a publish swaps in a
+new file, so a new identity, so a new connection). Results are cached with st.cache_data by
+query name, parameters and snapshot version. Public and internal functions are separate, so no
+cache entry can cross audiences, and public functions can only reach public.duckdb.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from civicstat.core.city import city_dir_from_env
+from civicstat.serve.queries import get_query
+from civicstat.serve.snapshots import connect_snapshot, file_identity, read_info
+
+# Results kept per audience: bounds the cache's memory (a 10-minute soak grew RSS by about
+# 3 MB a minute while this filled at 2,000; most results are a few KB).
+RESULT_CACHE_ENTRIES = 500
+
+
+def snapshot_path(audience: str) -> Path:
+    """build/<audience>.duckdb of the city the app serves ($CIVICSTAT_CITY)."""
+    return city_dir_from_env() / "build" / f"{audience}.duckdb"
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _open(real_path: str, inode: int, mtime_ns: int) -> tuple[duckdb.DuckDBPyConnection, dict]:
+    """One connection per snapshot file version (a publish links a new file in its place)."""
+    con = connect_snapshot(real_path)
+    return con, read_info(con)
+
+
+def _handle(audience: str) -> tuple[duckdb.DuckDBPyConnection, dict]:
+    path = snapshot_path(audience)
+    if not path.exists():
+        return _open(str(path), 0, 0)  # raises SnapshotMissing, which is not cached
+    return _open(*file_identity(path))
+
+
+def public_info() -> dict:
+    """The public snapshot's info: version, as-of, city name, time zone, k, policy."""
+    return _handle("public")[1]
+
+
+def internal_info() -> dict:
+    """The internal snapshot's info."""
+    return _handle("internal")[1]
+
+
+@st.cache_data(max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
+def _public_result(name: str, params: tuple, version: str) -> pd.DataFrame:
+    con, info = _handle("public")
+    return get_query("public", name).run(con, dict(params))
+
+
+@st.cache_data(max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
+def _internal_result(name: str, params: tuple, version: str) -> pd.DataFrame:
+    con, info = _handle("internal")
+    return get_query("internal", name).run(con, dict(params))
+
+
+def public_query(name: str, **params: object) -> pd.DataFrame:
+    """Run queries/public/<name>.sql on public.duckdb (cached by parameters and version)."""
+    return _public_result(name, tuple(sorted(params.items())), public_info()["version"])
+
+
+def internal_query(name: str, **params: object) -> pd.DataFrame:
+    """Run queries/internal/<name>.sql on internal.duckdb (cached by parameters and version)."""
+    return _internal_result(name, tuple(sorted(params.items())), internal_info()["version"])

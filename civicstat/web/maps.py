@@ -1,0 +1,377 @@
+"""pydeck map builders: districts coloured by a metric, with escaped tooltips and a legend."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+import pydeck as pdk
+from pydeck.bindings.json_tools import default_serialize
+
+from civicstat.core.figures import day_count
+from civicstat.core.privacy import suppress_small
+from civicstat.web.figure_cache import cached_figure
+
+# Light to dark blue (ColorBrewer "Blues", 5 classes): sequential and colour-blind safe.
+SEQUENTIAL = [(239, 243, 255), (189, 215, 231), (107, 174, 214), (49, 130, 189), (8, 81, 156)]
+NO_DATA = (210, 210, 210)
+
+
+class CompactDeck(pdk.Deck):
+    """A Deck written as compact JSON, once. pydeck indents its JSON by two spaces, which is
+    about a third of a 5,000-point map on the wire; and district maps are cached (figure_cache)
+    and shown again unchanged, where serializing was the costliest step."""
+
+    def to_json(self) -> str:
+        if getattr(self, "_json", None) is None:
+            self._json = json.dumps(
+                self, sort_keys=True, default=default_serialize, separators=(",", ":")
+            )
+        return self._json
+
+
+@dataclass(frozen=True)
+class MapMetric:
+    column: str
+    label: str
+    fmt: str  # format spec for one value
+    lower_is_better: bool = False
+    is_count: bool = False  # a count: below the privacy threshold k it reads "fewer than k"
+    is_days: bool = False  # a number of days: written as figures.day_count writes them
+
+
+# The figures a district map can be coloured by (the Overview, Map and district pages share them).
+DISTRICT_METRICS: dict[str, MapMetric] = {
+    "count_requests": MapMetric("count_requests", "Requests", ",.0f", is_count=True),
+    "requests_per_1000_residents": MapMetric(
+        "requests_per_1000_residents", "Requests per 1,000 residents", ",.1f"
+    ),
+    "median_days_to_close": MapMetric(
+        "median_days_to_close", "Median days to close", ".1f", lower_is_better=True, is_days=True
+    ),
+    "on_time_rate": MapMetric("on_time_rate", "On-time rate", ".0%"),
+    "count_open_at_end": MapMetric(
+        "count_open_at_end", "Open at end of period", ",.0f", lower_is_better=True, is_count=True
+    ),
+}
+
+
+def format_value(value: object, metric: MapMetric, k: int | None = None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
+        return "no data"
+    if metric.is_count and k:
+        return suppress_small(int(value), k)
+    if metric.is_days:
+        return day_count(float(value))
+    return format(value, metric.fmt)
+
+
+def class_breaks(values: pd.Series, classes: int = len(SEQUENTIAL)) -> list[float]:
+    """Quantile class breaks (upper bounds of all classes but the last)."""
+    clean = values.dropna()
+    if clean.empty:
+        return []
+    breaks = sorted({float(clean.quantile(q / classes)) for q in range(1, classes)})
+    return [b for b in breaks if b < float(clean.max())] or breaks[:1]
+
+
+def color_for(value: object, breaks: list[float]) -> tuple[int, int, int]:
+    if value is None or pd.isna(value):
+        return NO_DATA
+    index = sum(1 for b in breaks if float(value) > b)
+    return SEQUENTIAL[min(index, len(SEQUENTIAL) - 1)]
+
+
+@cached_figure
+def district_choropleth(
+    districts: pd.DataFrame, metric: MapMetric, highlight: str | None = None, k: int | None = None
+) -> tuple[pdk.Deck, list[tuple[tuple[int, int, int], str]]]:
+    """A deck of district polygons coloured by `metric`, and its legend (colour, text) pairs.
+
+    `districts` needs district, center_lat, center_lon, geometry_json and the metric column.
+    Every text shown in a tooltip is HTML-escaped here: pydeck renders tooltips as HTML.
+    """
+    breaks = class_breaks(districts[metric.column])
+    features = []
+    for row in districts.itertuples(index=False):
+        value = getattr(row, metric.column)
+        color = color_for(value, breaks)
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": json.loads(row.geometry_json),
+                "properties": {
+                    "name": html.escape(str(row.district)),
+                    "value": html.escape(
+                        # a rate or median over fewer than k requests would reveal a small count
+                        "too few" if k and not metric.is_count
+                        and 0 < getattr(row, "count_requests", k) < k
+                        else format_value(value, metric, k)
+                    ),
+                    "fill": [*color, 200],
+                    "line": [0, 0, 0, 255] if row.district == highlight else [60, 60, 60, 160],
+                    "width": 4 if row.district == highlight else 1,
+                },
+            }
+        )
+    layer = pdk.Layer(
+        "GeoJsonLayer",
+        {"type": "FeatureCollection", "features": features},
+        id="districts",
+        pickable=True,
+        stroked=True,
+        filled=True,
+        get_fill_color="properties.fill",
+        get_line_color="properties.line",
+        get_line_width="properties.width",
+        line_width_min_pixels=1,
+        line_width_scale=40,
+    )
+    view = _view_for([f["geometry"] for f in features])
+    deck = CompactDeck(
+        layers=[layer],
+        initial_view_state=view,
+        map_provider=None,  # no base-map tiles: works offline; the districts are the map
+        map_style=None,
+        tooltip={
+            "html": "<b>{name}</b><br/>" + html.escape(metric.label) + ": {value}",
+            "style": {"backgroundColor": "#1f2937", "color": "white", "fontSize": "14px"},
+        },
+    )
+    return deck, legend(breaks, metric)
+
+
+def legend(breaks: list[float], metric: MapMetric) -> list[tuple[tuple[int, int, int], str]]:
+    """(colour, range text) for each class, plus 'no data'."""
+    if not breaks:
+        return [(NO_DATA, "no data")]
+    edges = [None, *breaks, None]
+    fmt = _distinct_format(breaks, metric.fmt)
+    items = []
+    for index, color in enumerate(SEQUENTIAL[: len(breaks) + 1]):
+        low, high = edges[index], edges[index + 1]
+        if low is None:
+            text = f"up to {format(high, fmt)}"
+        elif high is None:
+            text = f"over {format(low, fmt)}"
+        else:
+            text = f"{format(low, fmt)} – {format(high, fmt)}"
+        items.append((color, text))
+    return items
+
+
+def _distinct_format(breaks: list[float], fmt: str) -> str:
+    """`fmt` with up to two more decimals, until no two class breaks read the same."""
+    match = re.search(r"\.(\d+)([f%])$", fmt)
+    for extra in range(3 if match else 1):
+        candidate = fmt if not match else (
+            f"{fmt[: match.start()]}.{int(match.group(1)) + extra}{match.group(2)}"
+        )
+        if len({format(b, candidate) for b in breaks}) == len(breaks):
+            return candidate
+    return candidate
+
+
+def _view_for(geometries: list[dict], height_px: int = 480, width_px: int = 900) -> pdk.ViewState:
+    """A view that fits every geometry into a map of about height_px × width_px."""
+    points = [point for geometry in geometries for point in _coordinates(geometry)]
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
+    mid_lat = (max(lats) + min(lats)) / 2
+    # deck.gl: the world is 512 × 2^zoom pixels wide; latitude stretches by 1/cos(lat).
+    lat_span = max(max(lats) - min(lats), 1e-4) / math.cos(math.radians(mid_lat))
+    lon_span = max(max(lons) - min(lons), 1e-4)
+    zoom = min(
+        math.log2(0.85 * height_px * 360 / (512 * lat_span)),
+        math.log2(0.85 * width_px * 360 / (512 * lon_span)),
+    )
+    return pdk.ViewState(
+        latitude=mid_lat, longitude=(max(lons) + min(lons)) / 2,
+        zoom=max(1.0, min(16.0, zoom)), pitch=0,
+    )
+
+
+def _coordinates(geometry: dict):
+    """Every (lon, lat) pair of a GeoJSON Polygon or MultiPolygon."""
+    rings = geometry["coordinates"]
+    if geometry["type"] == "MultiPolygon":
+        rings = [ring for polygon in rings for ring in polygon]
+    for ring in rings:
+        yield from ring
+
+
+# --- request density: hexagons binned on the server ---------------------------------------------
+
+# ColorBrewer "YlOrRd" (5 classes): sequential, colour-blind safe, distinct from the district blues.
+DENSITY = [(255, 255, 178), (254, 204, 92), (253, 141, 60), (240, 59, 32), (189, 0, 38)]
+KM_PER_DEGREE_LAT, KM_PER_DEGREE_LON_AT_EQUATOR = 110.574, 111.320
+
+
+def hexagon(center_lat: float, center_lon: float, ref_lat: float, cell_km: float) -> list:
+    """The six corners (lon, lat) of a pointy-top hexagon of circumradius cell_km, on the same
+    local flat projection as queries/public/density_cells.sql."""
+    km_per_lon = KM_PER_DEGREE_LON_AT_EQUATOR * math.cos(math.radians(ref_lat))
+    return [
+        [
+            round(center_lon + cell_km * math.cos(math.radians(angle)) / km_per_lon, 6),
+            round(center_lat + cell_km * math.sin(math.radians(angle)) / KM_PER_DEGREE_LAT, 6),
+        ]
+        for angle in (30, 90, 150, 210, 270, 330)
+    ]
+
+
+def density_hexagons(
+    cells: pd.DataFrame,
+    districts: pd.DataFrame,
+    cell_km: float,
+    k: int,
+    focus: str | None = None,
+) -> tuple[pdk.Deck, list[tuple[tuple[int, int, int], str]]]:
+    """Hexagons coloured by their number of requests over the district outlines, and a legend.
+
+    `cells` comes from density_cells.sql (at most 50,000 rows: the browser never gets points).
+    Tooltips give the count ("fewer than k" below the threshold) and the median days to close,
+    HTML-escaped. With `focus`, the view fits that district, which is drawn with a heavy outline.
+    """
+    counts = cells["count_requests"].astype(float)
+    breaks = class_breaks(counts, len(DENSITY))
+    data = []
+    for row in cells.itertuples(index=False):
+        index = sum(1 for b in breaks if row.count_requests > b)
+        small = 0 < row.count_requests < k
+        data.append(
+            {
+                "polygon": hexagon(row.center_lat, row.center_lon, row.ref_lat, cell_km),
+                "fill": [*DENSITY[min(index, len(DENSITY) - 1)], 190],
+                "requests": html.escape(suppress_small(int(row.count_requests), k)),
+                "median": html.escape(
+                    "too few to say" if small or pd.isna(row.median_days_to_close)
+                    else day_count(float(row.median_days_to_close))
+                ),
+            }
+        )
+    hexagons = pdk.Layer(
+        "PolygonLayer", data, id="density", pickable=True, stroked=False, filled=True,
+        get_polygon="polygon", get_fill_color="fill",
+    )
+    outlines, geometries, fit = district_outlines(districts, focus)
+    deck = CompactDeck(
+        layers=[hexagons, outlines],
+        initial_view_state=_view_for(fit or geometries or [_cells_extent(data)]),
+        map_provider=None,
+        map_style=None,
+        tooltip={
+            "html": "<b>{requests}</b> requests<br/>Median days to close: {median}",
+            "style": {"backgroundColor": "#1f2937", "color": "white", "fontSize": "14px"},
+        },
+    )
+    items = legend(breaks, MapMetric("count_requests", "Requests per hexagon", ",.0f"))
+    return deck, [(DENSITY[i], text) for i, (_, text) in enumerate(items)]
+
+
+def district_outlines(
+    districts: pd.DataFrame, focus: str | None = None
+) -> tuple[pdk.Layer, list[dict], list[dict]]:
+    """District boundaries as an unfilled layer to draw over (or under) other layers, with every
+    geometry and the focus district's geometry (to fit the view)."""
+    geometries = [json.loads(g) for g in districts["geometry_json"]]
+    outline = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": geometry,
+                "properties": {
+                    "line": [0, 0, 0, 255] if name == focus else [80, 80, 80, 200],
+                    "width": 150 if name == focus else 40,  # metres
+                },
+            }
+            for name, geometry in zip(districts["district"], geometries, strict=True)
+        ],
+    }
+    layer = pdk.Layer(
+        "GeoJsonLayer", outline, id="district-outlines", pickable=False, stroked=True,
+        filled=False, get_line_color="properties.line", get_line_width="properties.width",
+        # not line_width_units="pixels": Streamlit's deck.gl then paints the whole canvas grey
+        line_width_min_pixels=1, line_width_max_pixels=5,
+    )
+    fit = [g for name, g in zip(districts["district"], geometries, strict=True) if name == focus]
+    return layer, geometries, fit
+
+
+def _cells_extent(data: list[dict]) -> dict:
+    """A Polygon geometry around every hexagon (for a city without district boundaries)."""
+    points = [p for cell in data for p in cell["polygon"]] or [[0.0, 0.0]]
+    return {"type": "Polygon", "coordinates": [points]}
+
+
+# --- staff: requests as points ------------------------------------------------------------------
+
+MAX_POINTS = 50_000
+POINT_CLASSES = (  # (key, colour, legend text): Okabe-Ito, distinguishable in colour blindness
+    ("overdue", (213, 94, 0), "Open and overdue"),
+    ("open", (230, 159, 0), "Open, not yet due"),
+    ("closed", (0, 114, 178), "Closed"),
+)
+
+
+def request_points(
+    requests: pd.DataFrame, districts: pd.DataFrame
+) -> tuple[pdk.Deck, list[tuple[tuple[int, int, int], str]]]:
+    """Requests (at most MAX_POINTS, those with coordinates) as dots over the district outlines,
+    coloured closed / open / overdue, and the legend.
+
+    `requests` needs request_id, lat, lon, status, is_overdue, request_type and address. Every
+    text in a tooltip is HTML-escaped here: pydeck renders tooltips as HTML, and addresses come
+    from the source (the description is never put on the map).
+    """
+    classes = {key: (rank, colour, text) for rank, (key, colour, text) in enumerate(POINT_CLASSES)}
+    located = requests[requests["lat"].notna() & requests["lon"].notna()].head(MAX_POINTS)
+    rows = sorted(((classes[_point_class(row)], row) for row in located.itertuples(index=False)),
+                  key=lambda pair: -pair[0][0])  # closed first, overdue last: drawn on top
+    data = [
+        {
+            "position": [round(float(row.lon), 6), round(float(row.lat), 6)],  # ~0.1 m
+            "fill": [*colour, 210],
+            "id": html.escape(str(row.request_id)),
+            "type": html.escape(str(row.request_type or "")),
+            "status": html.escape(text),
+            "address": html.escape(str(row.address or "")),
+        }
+        for (_, colour, text), row in rows
+    ]
+    points = pdk.Layer(
+        "ScatterplotLayer", data, id="requests", pickable=True, stroked=True, filled=True,
+        get_position="position", get_fill_color="fill", get_line_color=[255, 255, 255, 200],
+        get_radius=40, radius_min_pixels=3, radius_max_pixels=10, line_width_min_pixels=0.5,
+    )
+    layers, geometries = [points], []
+    if not districts.empty:
+        outlines, geometries, _ = district_outlines(districts)
+        layers.insert(0, outlines)
+    extent = [{"type": "Polygon", "coordinates": [[p["position"] for p in data]]}] if data else []
+    deck = CompactDeck(
+        layers=layers,
+        initial_view_state=_view_for(
+            extent if 0 < len(data) < 50 else geometries or extent
+            or [{"type": "Polygon", "coordinates": [[[0.0, 0.0]]]}],
+            height_px=560, width_px=1100,
+        ),
+        map_provider=None,
+        map_style=None,
+        tooltip={
+            "html": "<b>{id}</b> · {type}<br/>{address}<br/>{status}",
+            "style": {"backgroundColor": "#1f2937", "color": "white", "fontSize": "14px"},
+        },
+    )
+    return deck, [(colour, text) for _, colour, text in POINT_CLASSES]
+
+
+def _point_class(row) -> str:
+    if row.status == "open":
+        overdue = row.is_overdue
+        return "overdue" if overdue is not None and not pd.isna(overdue) and overdue else "open"
+    return "closed"

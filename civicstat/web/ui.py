@@ -1,0 +1,437 @@
+"""Streamlit building blocks pages share: filters bound to the URL, KPI tiles, legends, tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+import re
+
+import pandas as pd
+import pyarrow as pa
+import streamlit as st
+
+from civicstat.core import figures
+from civicstat.core.filters import (
+    DEFAULT_PERIOD,
+    DIMENSION_LABELS,
+    PERIOD_LABELS,
+    Filters,
+    resolve_period,
+)
+from civicstat.core.privacy import suppress_small
+from civicstat.web.figure_cache import cached_figure
+
+
+def as_datetime(value: object) -> dt.datetime:
+    return pd.Timestamp(value).to_pydatetime()
+
+
+def sidebar_filters(
+    info: dict, options: pd.DataFrame, dimensions: tuple[str, ...], *, period: bool = True
+) -> Filters:
+    """Period and dimension pickers in the sidebar, each bound to a URL query parameter.
+    With period=False (a page about now, like the backlog) there is no period picker."""
+    as_of = as_datetime(info["as_of"])
+    with st.sidebar:
+        st.header("Filters")
+        period_key = DEFAULT_PERIOD if not period else st.selectbox(
+            "Period",
+            list(PERIOD_LABELS),
+            index=list(PERIOD_LABELS).index(DEFAULT_PERIOD),
+            format_func=PERIOD_LABELS.get,
+            key="period",
+            bind="query-params",
+        )
+        custom = None
+        if period_key == "custom":
+            first = st.date_input(
+                "From", as_of.date() - dt.timedelta(days=29), max_value=as_of.date(),
+                key="from", bind="query-params",
+            )
+            last = st.date_input(
+                "To", as_of.date(), max_value=as_of.date(), key="to", bind="query-params"
+            )
+            custom = (first, last)
+        chosen = {}
+        choices = _choices(options)  # once per run, not once per picker
+        for dimension in dimensions:
+            values = options_for(options, dimension, chosen.get("department"), choices)
+            chosen[dimension] = st.selectbox(
+                DIMENSION_LABELS[dimension],
+                values,
+                index=None,
+                placeholder="All",
+                key=dimension,
+                bind="query-params",
+            )
+    period = resolve_period(period_key, as_of, int(info["fiscal_year_start_month"]), custom)
+    return Filters(period=period, as_of=as_of, dimensions=chosen)
+
+
+def options_for(
+    options: pd.DataFrame, dimension: str, department: str | None, choices: dict | None = None
+) -> list[str]:
+    """A dimension's values; categories and request types narrowed to the chosen department.
+    `choices`: _choices(options), when the caller already has it."""
+    by_department = (choices if choices is not None else _choices(options)).get(dimension, {})
+    if department and dimension in ("category", "request_type") and "department" in options:
+        return list(by_department.get(department, []))
+    return list(by_department.get(None, []))
+
+
+@cached_figure
+def _choices(options: pd.DataFrame) -> dict[str, dict[str | None, list[str]]]:
+    """{dimension: {department or None (all): values in order}} from filter_options.sql rows
+    (worked out once per distinct options table, not on every script run)."""
+    choices: dict[str, dict[str | None, list[str]]] = {}
+    for dimension, rows in options.groupby("dimension", sort=False):
+        values = {None: list(dict.fromkeys(rows["value"].tolist()))}
+        if "department" in rows:
+            for department, of_department in rows.groupby("department", sort=False):
+                values[department] = list(dict.fromkeys(of_department["value"].tolist()))
+        choices[dimension] = values
+    return choices
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value)
+
+
+def kpi_tiles(
+    current: pd.Series, previous: pd.Series, period_days: int, k: int | None = None
+) -> None:
+    """The four headline figures with their change against the previous period.
+    With `k`, counts below k read "fewer than k" (and their change is not shown)."""
+    def count(value: object) -> str:
+        return suppress_small(int(value), k) if k else f"{int(value):,}"
+
+    tiles = [
+        ("Requests received", "count_requests", "count", count, "off"),
+        ("Median days to close", "median_days_to_close", "days", figures.day_count, "inverse"),
+        ("On-time rate", "on_time_rate", "rate", lambda v: f"{v:.0%}", "normal"),
+        ("Open at end of period", "count_open_at_end", "count", count, "inverse"),
+    ]
+    columns = st.columns(len(tiles))
+    for column, (label, key, kind, fmt, colour) in zip(columns, tiles, strict=True):
+        value = current[key]
+        small = kind == "count" and k and not _is_missing(value) and (
+            0 < value < k or 0 < previous[key] < k
+        )
+        column.metric(
+            label,
+            "no data" if _is_missing(value) else fmt(value),
+            delta=None if small else figures.change(value, previous[key], kind),
+            delta_color=colour,
+            help=f"Change against the previous {period_days} days",
+            border=True,
+        )
+
+
+def legend(items: list[tuple[tuple[int, int, int], str]], title: str) -> None:
+    """A map legend: one swatch per class. All text is escaped."""
+    swatches = "".join(
+        f'<span style="display:inline-flex;align-items:center;margin-right:14px">'
+        f'<span aria-hidden="true" style="width:18px;height:14px;margin-right:6px;'
+        f'border:1px solid #555;background:rgb{color}"></span>{html.escape(text)}</span>'
+        for color, text in items
+    )
+    st.html(
+        f'<div role="group" aria-label="{html.escape(title)} legend" '
+        f'style="font-size:0.9rem;line-height:1.8"><b>{html.escape(title)}</b>: {swatches}</div>'
+    )
+
+
+def district_metric_picker(districts: pd.DataFrame, default: str):
+    """The "Colour districts by" control (bound to the URL); returns the chosen MapMetric.
+    Requests per 1,000 residents is offered only when the boundaries carry a population."""
+    from civicstat.web import maps
+
+    metrics = dict(maps.DISTRICT_METRICS)
+    if districts["population"].isna().all():
+        metrics.pop("requests_per_1000_residents")
+    key = st.segmented_control(
+        "Colour districts by",
+        list(metrics),
+        default=default,
+        format_func=lambda name: metrics[name].label,
+        key="map_metric",
+        bind="query-params",
+        required=True,
+    )
+    return metrics[key]
+
+
+def show_data(frame: pd.DataFrame, label: str = "Show the data") -> None:
+    """The numbers behind a chart, in a collapsed table (for screen readers and checking)."""
+    with st.expander(label):
+        st.dataframe(frame, hide_index=True, width="stretch")
+
+
+# --- public pages -------------------------------------------------------------------------------
+
+PUBLIC_DIMENSIONS = ("department", "category", "request_type", "district", "channel")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+
+
+def md(text: object) -> str:
+    """Text safe to put inside st.markdown / st.caption: Markdown and HTML characters escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+# Streamlit draws captions grey at opacity 0.6 (under 3:1 on white) and their links paler: below
+# WCAG AA's 4.5:1 for small text. Darker greys and blues keep the look and pass.
+# Sections are h2 under the page's h1 (headings in order, for screen readers), drawn at the size
+# Streamlit gives h3; a district brief's sub-sections (h3) a step smaller.
+READABLE_STYLE = """<style>
+[data-testid="stCaptionContainer"] {opacity: 1;}
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p {color: #55595f;}
+[data-testid="stCaptionContainer"] a, [data-testid="stMarkdownContainer"] a {color: #0b5cad;}
+[data-testid="stMain"] h2 {font-size: 1.75rem;}
+[data-testid="stMain"] h3 {font-size: 1.375rem;}
+</style>"""
+
+
+def public_page(
+    title: str, dimensions: tuple[str, ...] = PUBLIC_DIMENSIONS, lede: str | None = None
+) -> tuple[dict, Filters]:
+    """Start a public page: the snapshot's info (or a plain message if nothing is published),
+    the title ("{city}" in it becomes the city's name), the sidebar filters bound to the URL,
+    and the as-of line. Returns (info, filters)."""
+    from civicstat.serve.snapshots import SnapshotMissing
+    from civicstat.web import data
+
+    try:
+        info = data.public_info()
+    except SnapshotMissing as missing:
+        st.error(f"No published data yet. {missing}")
+        st.stop()
+    st.html(READABLE_STYLE)
+    st.title(title.format(city=info["city_name"]))
+    if lede:
+        st.markdown(lede)
+    filters = sidebar_filters(info, data.public_query("filter_options"), dimensions)
+    as_of = pd.Timestamp(info["as_of"])
+    st.caption(
+        f"Data as of **{as_of:%A %d %B %Y, %H:%M}** ({md(info['timezone'])}). "
+        f"Showing {md(filters.describe())}."
+    )
+    return info, filters
+
+
+def data_table(
+    frame: pd.DataFrame,
+    columns: dict[str, tuple[str, str]],
+    k: int,
+    *,
+    basis: str | None = "count_requests",
+    expander: str | None = "Show the data",
+) -> None:
+    """A table of figures for people (counts below k suppressed; see figures.display_table),
+    in a collapsed "show the data" expander unless `expander` is None."""
+    table = _table_for_people(frame, columns, k, basis)
+    if expander is None:
+        st.dataframe(table, hide_index=True, width="stretch")
+    else:
+        show_data(table, expander)
+
+
+@cached_figure
+def _table_for_people(
+    frame: pd.DataFrame, columns: dict[str, tuple[str, str]], k: int, basis: str | None
+) -> pa.Table:
+    """figures.display_table as an Arrow table, which st.dataframe sends without converting."""
+    return pa.Table.from_pandas(
+        figures.display_table(frame, columns, k, basis=basis), preserve_index=False
+    )
+
+
+def suppression_note(k: int) -> None:
+    st.caption(
+        f"To protect privacy, counts below {k} read “fewer than {k}”, and rates or medians "
+        f"resting on fewer than {k} requests read “{figures.TOO_FEW}”."
+    )
+
+
+def presentation_style() -> None:
+    """Large type for a projector: bigger figures and text, no sidebar."""
+    st.html(
+        """<style>
+        section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] {display: none;}
+        [data-testid="stMain"] .stMarkdown p, [data-testid="stMain"] li {font-size: 1.6rem;}
+        [data-testid="stMetricValue"] > div {font-size: 4rem;}
+        [data-testid="stMetricLabel"] p {font-size: 1.5rem;}
+        [data-testid="stMetricDelta"] div {font-size: 1.4rem;}
+        [data-testid="stTable"] th, [data-testid="stTable"] td {font-size: 1.5rem;}
+        h1 {font-size: 3.4rem !important;} h2, h3 {font-size: 2.4rem !important;}
+        </style>"""
+    )
+
+
+BREAKDOWN_COLUMNS = {  # breakdown.sql's figures, as a people-readable table
+    "count_requests": ("Requests", "count"),
+    "count_requests_previous": ("Previous period", "count"),
+    "on_time_rate": ("On-time rate", "rate"),
+    "median_days_to_close": ("Median days to close", "days"),
+    "count_open_at_end": ("Open at end of period", "count"),
+}
+
+
+def _breakdown_hover(frame: pd.DataFrame, k: int) -> list[str]:
+    return [
+        f"<b>{html.escape(str(row.group_value))}</b><br>"
+        f"{figures.count(row.count_requests, k)} requests<br>"
+        f"on time: {figures.rate(row.on_time_rate, row.count_requests, k)}<br>"
+        f"median days to close: {figures.days(row.median_days_to_close, row.count_requests, k)}"
+        for row in frame.itertuples(index=False)
+    ]
+
+
+def top_request_types(types: pd.DataFrame, k: int, limit: int = 10) -> None:
+    """The most requested types (breakdown.sql by request_type), a bar chart and its table."""
+    from civicstat.web import charts
+
+    top = types.head(limit)
+    if top.empty or top["count_requests"].sum() == 0:
+        st.info("No requests match these filters in this period.")
+        return
+    st.plotly_chart(
+        charts.ranked_bars(
+            [str(v) for v in top["group_value"]], top["count_requests"].tolist(),
+            _breakdown_hover(top, k), x_title="Requests in the period",
+            text=[figures.count(v, k) for v in top["count_requests"]],
+        ),
+        width="stretch", config={"displayModeBar": False},
+    )
+    data_table(top, {"group_value": ("Request type", "text"), **BREAKDOWN_COLUMNS}, k)
+
+
+def on_time_by_department(departments: pd.DataFrame, k: int) -> list[str]:
+    """On-time rate per department (breakdown.sql by department) as bars and a table; returns the
+    same in plain words, one sentence per department, for `bullets`."""
+    from civicstat.web import charts
+
+    rated = departments[departments["count_on_time_eligible"] > 0].sort_values(
+        "on_time_rate", ascending=False
+    )
+    if rated.empty:
+        st.info("No requests were due in this period.")
+        return []
+    shown = [figures.rate(r.on_time_rate, r.count_on_time_eligible, k) for r in rated.itertuples()]
+    st.plotly_chart(
+        charts.ranked_bars(
+            [str(v) for v in rated["group_value"]],
+            [None if s == figures.TOO_FEW else v for s, v in zip(shown, rated["on_time_rate"],
+                                                                 strict=True)],
+            _breakdown_hover(rated, k), x_title="Share of due requests closed on time",
+            color=charts.OKABE_ITO[2], percent=True, text=shown,
+        ),
+        width="stretch", config={"displayModeBar": False},
+    )
+    sentences = [
+        figures.on_time_sentence(
+            str(r.group_value), int(r.count_on_time), int(r.count_on_time_eligible), k
+        )
+        for r in rated.itertuples()
+    ]
+    data_table(
+        rated,
+        {"group_value": ("Department", "text"), "count_on_time": ("Closed on time", "count"),
+         "count_on_time_eligible": ("Due", "count"), **BREAKDOWN_COLUMNS},
+        k, basis="count_on_time_eligible",
+    )
+    return sentences
+
+
+def bullets(lines: list[str], columns: int = 1) -> None:
+    """Plain-text lines as a bulleted list (Markdown-escaped), split over `columns` columns."""
+    if not lines:
+        return
+    per_column = -(-len(lines) // columns)
+    for column, start in zip(st.columns(columns), range(0, len(lines), per_column), strict=False):
+        column.markdown("\n".join(f"- {md(line)}" for line in lines[start:start + per_column]))
+
+
+DISTRICT_COLUMNS = {  # district_summary.sql's figures, as a people-readable table
+    "district": ("District", "text"),
+    "population": ("Population", "text"),
+    "count_requests": ("Requests", "count"),
+    "requests_per_1000_residents": ("Requests per 1,000 residents", "per_thousand"),
+    "median_days_to_close": ("Median days to close", "days"),
+    "on_time_rate": ("On-time rate", "rate"),
+    "count_open_at_end": ("Open at end of period", "count"),
+}
+
+
+def district_map(
+    filters: Filters, k: int, *, default_metric: str, height: int, key: str | None = None
+) -> pd.DataFrame:
+    """The districts coloured by a metric the visitor picks, with the legend and the table
+    (district_summary.sql for every district: a district filter only highlights its own).
+    Returns the districts' rows (empty, with a note, when the city has no districts)."""
+    from civicstat.web import data, maps
+
+    districts = data.public_query(
+        "district_summary", **filters.params("start", "end", without=("district",))
+    )
+    if districts.empty:
+        st.info("This city has no district boundaries configured.")
+        return districts
+    metric = district_metric_picker(districts, default=default_metric)
+    deck, legend_items = maps.district_choropleth(
+        districts, metric, highlight=filters.dimensions.get("district"), k=k
+    )
+    st.pydeck_chart(deck, height=height, width="stretch", key=key)
+    legend(legend_items, metric.label)
+    data_table(districts, DISTRICT_COLUMNS, k)
+    return districts
+
+
+def hexagon_table(cells: pd.DataFrame, k: int) -> None:
+    """density_cells.sql's hexagons as a table (busiest first), behind a density map."""
+    data_table(
+        cells.round({"center_lat": 4, "center_lon": 4}),
+        {"center_lat": ("Centre latitude", "text"), "center_lon": ("Centre longitude", "text"),
+         "count_requests": ("Requests", "count"),
+         "median_days_to_close": ("Median days to close", "days")},
+        k, expander="Show the data (busiest hexagons first)",
+    )
+
+
+def volume_chart(series: dict[str, pd.DataFrame], grain: str, k: int) -> None:
+    """Requests per week or month with the same weeks a year earlier (volume_over_time.sql per
+    series), as a line chart and one table."""
+    from civicstat.web import charts
+
+    traces = []
+    for name, frame in series.items():
+        hover = [
+            f"<b>{html.escape(name)}</b>, {grain} of {row.bucket_start:%d %b %Y}<br>"
+            f"{figures.count(row.count_requests, k)} requests "
+            f"(a year earlier: {figures.count(row.count_requests_last_year, k)})"
+            + ("" if row.count_days_in_period >= (7 if grain == "week" else 28)
+               else f"<br>{row.count_days_in_period} days in the period")
+            for row in frame.itertuples(index=False)
+        ]
+        traces.append((name, frame, hover))
+    st.plotly_chart(
+        charts.volume_with_last_year(traces, grain), width="stretch",
+        config={"displayModeBar": False},
+    )
+    st.caption(
+        "Solid lines: this period. Dotted lines: the same "
+        + ("weeks (52 weeks earlier)" if grain == "week" else "months")
+        + f" a year before. Hollow markers: a {grain} only partly inside the period (the year "
+        "before counts the same days)."
+    )
+    table = pd.concat(
+        [frame.assign(series=name) for name, frame in series.items()], ignore_index=True
+    )
+    data_table(
+        table,
+        {"series": ("Series", "text"), "bucket_start": (f"{grain.title()} starting", "date"),
+         "count_requests": ("Requests", "count"),
+         "count_requests_last_year": ("A year earlier", "count"),
+         "count_days_in_period": ("Days in period", "text")},
+        k, basis=None,
+    )
