@@ -11,10 +11,11 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from civicstat.core import brief as briefing
 from civicstat.core.filters import DIMENSIONS, Filters, resolve_period
+from civicstat.exports import brief_pdf
 from civicstat.serve.queries import get_query
 from civicstat.serve.snapshots import connect_snapshot, read_info
-from civicstat.web import brief as briefing
 
 from browser_support import ARTIFACTS
 from metrics_reference import district_brief, load
@@ -102,11 +103,11 @@ def test_small_counts_are_suppressed_in_the_brief(snapshot):
 
 def test_the_pdf_brief_has_one_or_two_pages_and_renders(snapshot, tmp_path):
     brief = build(snapshot, "90d")
-    pdf = briefing.brief_pdf(brief)
+    pdf = brief_pdf.brief_pdf(brief)
     assert pdf.startswith(b"%PDF")
     pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
     assert 1 <= pages <= 2
-    assert briefing.brief_file_name(brief).endswith(".pdf")
+    assert brief_pdf.brief_file_name(brief).endswith(".pdf")
     if shutil.which("pdftoppm") is None:
         message = "pdftoppm not found (apt-get install poppler-utils)"
         if os.environ.get("CI", "").lower() == "true":
@@ -123,5 +124,5 @@ def test_the_pdf_brief_has_one_or_two_pages_and_renders(snapshot, tmp_path):
     image = Image.open(ARTIFACTS / "district-brief-page1.png").convert("RGB")
     assert image.width > 500 and image.height > 600
     colours = dict((c, n) for n, c in image.getcolors(maxcolors=1_000_000))
-    assert colours.get(briefing.BLUE, 0) > 200, "the district map is not drawn in blue"
+    assert colours.get(brief_pdf.BLUE, 0) > 200, "the district map is not drawn in blue"
     assert len(colours) > 20, "the page looks blank"

@@ -14,7 +14,9 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from civicstat.core.brief import DistrictBrief, build_brief
 from civicstat.core.city import city_dir_from_env
+from civicstat.core.filters import Filters
 from civicstat.serve.queries import get_query
 from civicstat.serve.snapshots import connect_snapshot, file_identity, read_info
 
@@ -72,3 +74,8 @@ def public_query(name: str, **params: object) -> pd.DataFrame:
 def internal_query(name: str, **params: object) -> pd.DataFrame:
     """Run queries/internal/<name>.sql on internal.duckdb (cached by parameters and version)."""
     return _internal_result(name, tuple(sorted(params.items())), internal_info()["version"])
+
+
+def district_brief(filters: Filters, district: str) -> DistrictBrief:
+    """The district briefing's figures from public.duckdb (each query cached as above)."""
+    return build_brief(filters, district, public_info(), public_query)

@@ -4,7 +4,7 @@ its top request types, its biggest changes, a map, a presentation mode and a PDF
 import pandas as pd
 import streamlit as st
 
-from civicstat.web import brief as briefing
+from civicstat.exports import brief_pdf
 from civicstat.web import data, maps, ui
 
 info, filters = ui.public_page(
@@ -29,7 +29,7 @@ with right:
 if present:
     ui.presentation_style()
 
-brief = briefing.build_brief(filters, district, info)
+brief = data.district_brief(filters, district)
 previous = f"previous {brief.period_days} days"
 
 st.header(brief.title)
@@ -84,8 +84,8 @@ else:
 
 st.download_button(
     "Download brief (PDF)",
-    data=lambda: briefing.brief_pdf(brief),
-    file_name=briefing.brief_file_name(brief),
+    data=lambda: brief_pdf.brief_pdf(brief),
+    file_name=brief_pdf.brief_file_name(brief),
     mime="application/pdf",
     icon=":material/picture_as_pdf:",
     type="primary",

@@ -1,0 +1,176 @@
+"""The district brief as a Letter-size PDF of one or two pages, drawn with fpdf2 (pure Python, no
+system libraries) from a civicstat.core.brief.DistrictBrief, so it carries the page's figures."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+from civicstat.core import figures
+from civicstat.core.brief import DistrictBrief
+
+BLUE, GREY, DARK = (0, 114, 178), (225, 228, 232), (31, 41, 55)
+TYPE_COLUMNS = (  # (breakdown column, heading, kind, width in mm)
+    ("group_value", "Request type", "text", 72),
+    ("count_requests", "Requests", "count", 25),
+    ("on_time_rate", "On time", "rate", 25),
+    ("median_days_to_close", "Median days", "days", 27),
+    ("count_open_at_end", "Open at end", "count", 27),
+)
+
+
+def _latin(text: object) -> str:
+    """Text the PDF's built-in fonts can draw (Windows-1252); anything else becomes '?'."""
+    return str(text).encode("cp1252", "replace").decode("cp1252")
+
+
+def brief_pdf(brief: DistrictBrief) -> bytes:
+    """The brief as a Letter-size PDF of one or two pages."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="Letter", unit="mm")
+    pdf.core_fonts_encoding = "windows-1252"
+    pdf.set_title(_latin(f"{brief.city_name}: {brief.title}"))
+    pdf.set_author(_latin(brief.city_name))
+    pdf.set_creator("CivicStat")
+    pdf.set_auto_page_break(True, margin=14)
+    pdf.set_margins(16, 14, 16)
+    pdf.add_page()
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+
+    pdf.set_font("Helvetica", "B", 20)
+    pdf.set_text_color(*DARK)
+    pdf.multi_cell(width, 9, _latin(brief.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 10)
+    pdf.set_text_color(80, 80, 80)
+    pdf.multi_cell(
+        width, 5,
+        _latin(f"{brief.city_name} · {brief.filters_text}, compared with the previous "
+               f"{brief.period_days} days and with the whole city. Data as of "
+               f"{brief.as_of:%d %B %Y, %H:%M}."),
+        new_x="LMARGIN", new_y="NEXT",
+    )
+    pdf.ln(3)
+
+    top = pdf.get_y()
+    map_size = 52
+    _district_map(pdf, brief, pdf.l_margin + width - map_size, top, map_size)
+    _kpi_table(pdf, brief, width - map_size - 6)
+    pdf.set_y(max(pdf.get_y(), top + map_size) + 4)
+
+    _heading(pdf, f"How {brief.district} compares")
+    _bullets(pdf, brief.standing, width)
+    _heading(pdf, "Top request types")
+    _types_table(pdf, brief)
+    _heading(pdf, "Biggest changes against the previous period")
+    _bullets(pdf, [f"Up: {s}" for s in brief.increases]
+             + [f"Down: {s}" for s in brief.decreases]
+             or ["No request type changed by much."], width)
+
+    pdf.ln(2)
+    pdf.set_font("Helvetica", "", 8)
+    pdf.set_text_color(90, 90, 90)
+    pdf.multi_cell(
+        width, 3.8,
+        _latin(
+            "How we measure: days to close = closed time minus created time, for requests created "
+            "in the period and closed. On-time rate = share of requests due in the period closed "
+            "by their due date (still-open requests count once past due). Open at end of period = "
+            "requests not closed by the end of the period. Duplicates are left out of every figure. "
+            f"To protect privacy, counts below {brief.k} read 'fewer than {brief.k}' and rates or "
+            f"medians resting on fewer than {brief.k} requests read '{figures.TOO_FEW}'. "
+            "Source: the city's public 311 data (CivicStat)."
+        ),
+        new_x="LMARGIN", new_y="NEXT",
+    )
+    return bytes(pdf.output())
+
+
+def _heading(pdf, text: str) -> None:
+    pdf.ln(2)
+    pdf.set_font("Helvetica", "B", 13)
+    pdf.set_text_color(*DARK)
+    pdf.cell(0, 7, _latin(text), new_x="LMARGIN", new_y="NEXT")
+
+
+def _bullets(pdf, lines, width: float) -> None:
+    pdf.set_font("Helvetica", "", 10)
+    pdf.set_text_color(*DARK)
+    for line in lines:
+        pdf.multi_cell(width, 5, _latin(f"• {line}"), new_x="LMARGIN", new_y="NEXT")
+
+
+def _row(pdf, cells, widths, *, bold: bool = False, fill=None, height: float = 6.5) -> None:
+    """One table row; a text too wide for its cell is set smaller (down to 6 pt)."""
+    if fill:
+        pdf.set_fill_color(*fill)
+    for index, (text, width) in enumerate(zip(cells, widths, strict=True)):
+        text, size = _latin(text), 9.5
+        pdf.set_font("Helvetica", "B" if bold else "", size)
+        while size > 6 and pdf.get_string_width(text) > width - 2:
+            size -= 0.5
+            pdf.set_font_size(size)
+        pdf.cell(width, height, text, border="B", align="L" if index == 0 else "R",
+                 fill=bool(fill))
+    pdf.ln(height)
+
+
+def _kpi_table(pdf, brief: DistrictBrief, width: float) -> None:
+    widths = [width * 0.33, width * 0.16, width * 0.19, width * 0.16, width * 0.16]
+    pdf.set_text_color(*DARK)
+    _row(pdf, ["Figure", brief.district, "Previous period", "Change", "City"],
+         widths, bold=True, fill=GREY)
+    for kpi in brief.kpis:
+        _row(pdf, [kpi.label, *kpi.shown(brief.k)], widths)
+
+
+def _types_table(pdf, brief: DistrictBrief) -> None:
+    widths = [w for *_, w in TYPE_COLUMNS]
+    pdf.set_text_color(*DARK)
+    _row(pdf, [heading for _, heading, _, _ in TYPE_COLUMNS], widths, bold=True, fill=GREY)
+    if brief.top_types.empty:
+        _row(pdf, ["No requests in this period", "", "", "", ""], widths)
+    for row in brief.top_types.itertuples(index=False):
+        _row(pdf, [
+            figures.format_value(getattr(row, column), kind, brief.k, row.count_requests)
+            for column, _, kind, _ in TYPE_COLUMNS
+        ], widths)
+
+
+def _district_map(pdf, brief: DistrictBrief, x0: float, y0: float, size: float) -> None:
+    """Every district in grey, this one in blue, fitted into a size × size box."""
+    rings = []
+    for name, geometry in zip(brief.districts["district"], brief.districts["geometry_json"],
+                              strict=True):
+        shape = json.loads(geometry)
+        polygons = shape["coordinates"] if shape["type"] == "MultiPolygon" else [
+            shape["coordinates"]]
+        rings += [(name, polygon[0]) for polygon in polygons]
+    if not rings:
+        return
+    lons = [p[0] for _, ring in rings for p in ring]
+    lats = [p[1] for _, ring in rings for p in ring]
+    stretch = math.cos(math.radians((min(lats) + max(lats)) / 2))
+    span = max((max(lons) - min(lons)) * stretch, max(lats) - min(lats)) or 1.0
+    scale = size / span
+
+    def point(lon: float, lat: float) -> tuple[float, float]:
+        return x0 + (lon - min(lons)) * stretch * scale, y0 + (max(lats) - lat) * scale
+
+    pdf.set_draw_color(255, 255, 255)
+    pdf.set_line_width(0.3)
+    for name, ring in rings:
+        pdf.set_fill_color(*(BLUE if name == brief.district else GREY))
+        pdf.polygon([point(lon, lat) for lon, lat in ring], style="DF")
+    pdf.set_font("Helvetica", "", 7)
+    pdf.set_text_color(90, 90, 90)
+    pdf.set_xy(x0, y0 + (max(lats) - min(lats)) * scale + 1)
+    pdf.cell(size, 3, _latin(f"{brief.district} in blue"), align="C")
+    pdf.set_xy(pdf.l_margin, y0)
+
+
+def brief_file_name(brief: DistrictBrief) -> str:
+    """A safe file name: letters, digits and dashes only."""
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", f"{brief.city_name} {brief.district} brief").strip("-")
+    return f"{stem}-{brief.as_of:%Y-%m-%d}.pdf"
