@@ -29,6 +29,8 @@ test: $(STAMP)
 
 check: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/sqlfluff lint queries
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

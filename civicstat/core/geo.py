@@ -25,7 +25,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from civicstat.core.city import City
-from civicstat.ingest.sources.base import InputError
+from civicstat.core.errors import InputError
 
 WGS84 = "EPSG:4326"
 GEOJSON_SUFFIXES = (".geojson", ".json")

@@ -27,6 +27,8 @@ from typing import Protocol
 
 import pandas as pd
 
+from civicstat.core.errors import InputError  # noqa: F401  (adapters raise it from here)
+
 LINE = "_line"
 RAW = "_raw"
 REJECT = "_reject"
@@ -34,11 +36,6 @@ SOURCE_DISTRICT = "source_district"
 SOURCE_NEIGHBORHOOD = "source_neighborhood"
 
 
-class InputError(ValueError):
-    """The input cannot be used at all (unknown format, missing required columns...).
-
-    The CLI prints its message on one line and exits with status 2.
-    """
 
 
 class Adapter(Protocol):
