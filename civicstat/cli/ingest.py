@@ -159,7 +159,7 @@ def _progress(args: argparse.Namespace, files: list[Path]):
         return None
     if sum(f.stat().st_size for f in files if f.is_file()) < PROGRESS_MIN_BYTES:
         return None
-    from civicstat.core.progress import progress_bar
+    from civicstat.cli.progress import progress_bar
 
     return progress_bar("Loading")
 

@@ -7,8 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from civicstat.cli.progress import progress_bar
 from civicstat.core.city import CityConfigError, load_city
-from civicstat.core.progress import progress_bar
 from civicstat.ingest.sources.base import InputError
 
 

@@ -14,7 +14,6 @@ columns (address, description) are assembled in DuckDB from small code tables.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import math
@@ -28,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 import shapely
 
-from civicstat.core.city import DEFAULT_CITY_DIR, load_city
+from civicstat.core.city import load_city
 from civicstat.core.schema import CHANNELS
 from civicstat.ingest.store import connect_store
 
@@ -1231,26 +1230,3 @@ def _record_run(con, started: dt.datetime, rows: int, seed: int) -> None:
         "description": f"demo city {CITY_NAME}: rows={rows} seed={seed}",
         "rows": rows,
     })
-
-
-# --------------------------------------------------------------------------------------------------
-# python -m civicstat.demo.generator [CITY_DIR] --rows N --seed S
-# --------------------------------------------------------------------------------------------------
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=f"Build the demo city {CITY_NAME}.")
-    parser.add_argument("city_dir", nargs="?", type=Path, default=DEFAULT_CITY_DIR)
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=311)
-    args = parser.parse_args(argv)
-
-    def report(done: int, total: int) -> None:
-        print(f"\r{done:,} / {total:,} requests", end="", flush=True)
-
-    build_demo(args.city_dir, rows=args.rows, seed=args.seed, progress=report)
-    print(f"\n{CITY_NAME} written to {args.city_dir}")
-
-
-if __name__ == "__main__":
-    main()

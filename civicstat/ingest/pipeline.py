@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import json
 import os
-import queue
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +37,7 @@ import pandas as pd
 from civicstat.core.city import City
 from civicstat.core.geo import Areas
 from civicstat.core.schema import CHANNELS, CLOSURES, COLUMN_NAMES, COLUMNS
+from civicstat.ingest.prefetch import prefetched
 from civicstat.ingest.sources.base import (
     LINE,
     RAW,
@@ -283,45 +282,6 @@ def _locate(frame: pd.DataFrame, areas: Areas) -> pd.DataFrame:
 # --- the run --------------------------------------------------------------------------------
 
 
-def _prefetched(frames: Iterator[pd.DataFrame], depth: int = 2) -> Iterator[pd.DataFrame]:
-    """FRAMES, read ahead in a thread: the adapter parses the next frame (pyarrow, which
-    releases the GIL) while DuckDB stages this one. The adapter's exceptions are re-raised here."""
-    slots: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    done = object()
-
-    def produce() -> None:
-        try:
-            for frame in frames:
-                while not stop.is_set():
-                    try:
-                        slots.put(frame, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            slots.put(done)
-        except BaseException as error:  # handed to the consumer, raised there
-            slots.put(error)
-
-    worker = threading.Thread(target=produce, name="ingest-reader", daemon=True)
-    worker.start()
-    try:
-        while (item := slots.get()) is not done:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while worker.is_alive():
-            try:
-                slots.get(timeout=0.1)
-            except queue.Empty:
-                pass
-        worker.join()
-
-
 def _count_lines(path: Path) -> int:
     """Line breaks in a file (bare CR counts when there is no LF): the progress bar's total."""
     lf = cr = 0
@@ -360,7 +320,7 @@ class _Run:
         con.execute(STAGE_DDL)
         default_source = f"{self.adapter.name}:{path.name}"
         records = 0
-        for frame in _prefetched(self.adapter.read(path, self.city.timezone)):
+        for frame in prefetched(self.adapter.read(path, self.city.timezone)):
             if frame.empty:
                 continue
             if LINE not in frame:  # the record number, when the adapter gives no line

@@ -22,7 +22,6 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
@@ -35,6 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 
+from civicstat.ingest.prefetch import prefetched
 from civicstat.ingest.sources.base import LINE, RAW, REJECT, InputError
 
 BLOCK_BYTES = 1 << 26  # ~64 MB of CSV per batch: about 130k rows of a NYC portal export
@@ -626,18 +626,6 @@ class TabularAdapter:
         source = f"{self.name}:{path.name}"
         for batch in prefetched(read_batches(path, layouts=self.layouts)):
             yield canonical_frame(batch, self.map_batch(batch, timezone), source)
-
-
-def prefetched(batches: Iterator[Batch]) -> Iterator[Batch]:
-    """The same batches, the next one read in a thread while the caller works on this one.
-
-    pyarrow parses without holding the GIL, so reading and mapping use both cores.
-    """
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="civicstat-read") as pool:
-        pending = pool.submit(next, batches, None)
-        while (batch := pending.result()) is not None:
-            pending = pool.submit(next, batches, None)
-            yield batch
 
 
 def canonical_frame(
