@@ -3,7 +3,9 @@
 Connections are cached with st.cache_resource per snapshot file identity (a publish swaps in a
 new file, so a new identity, so a new connection). Results are cached with st.cache_data by
 query name, parameters and snapshot version. Public and internal functions are separate, so no
-cache entry can cross audiences, and public functions can only reach public.duckdb.
+cache entry can cross audiences, and public functions can only reach public.duckdb. Internal
+functions refuse a visitor without a staff role (StaffOnly), whatever page called them: the router
+already keeps staff pages from the public, and this is the second lock.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from civicstat.accounts.users import GRANTED_ROLES
 from civicstat.core.brief import DistrictBrief, build_brief
 from civicstat.core.city import city_dir_from_env
 from civicstat.core.filters import Filters
 from civicstat.serve.queries import get_query
 from civicstat.serve.snapshots import connect_snapshot, file_identity, read_info
+from civicstat.web import auth
 
 # Results kept per audience: bounds the cache's memory (a 10-minute soak grew RSS by about
 # 3 MB a minute while this filled at 2,000; most results are a few KB).
@@ -44,13 +48,24 @@ def _handle(audience: str) -> tuple[duckdb.DuckDBPyConnection, dict]:
     return _open(*file_identity(path))
 
 
+class StaffOnly(PermissionError):
+    """Internal data was asked for in a session without a staff role."""
+
+
+def _require_staff() -> None:
+    role = auth.identity().role
+    if role not in GRANTED_ROLES:
+        raise StaffOnly(f"internal data needs a staff role (this session: {role})")
+
+
 def public_info() -> dict:
     """The public snapshot's info: version, as-of, city name, time zone, k, policy."""
     return _handle("public")[1]
 
 
 def internal_info() -> dict:
-    """The internal snapshot's info."""
+    """The internal snapshot's info (staff only)."""
+    _require_staff()
     return _handle("internal")[1]
 
 
@@ -72,7 +87,9 @@ def public_query(name: str, **params: object) -> pd.DataFrame:
 
 
 def internal_query(name: str, **params: object) -> pd.DataFrame:
-    """Run queries/internal/<name>.sql on internal.duckdb (cached by parameters and version)."""
+    """Run queries/internal/<name>.sql on internal.duckdb (cached by parameters and version);
+    staff only."""
+    _require_staff()
     return _internal_result(name, tuple(sorted(params.items())), internal_info()["version"])
 
 
