@@ -198,7 +198,7 @@ def test_quarantine_export(tmp_path, capsys):
     out_file = tmp_path / "out" / "rejected.csv"
     status, out, _ = cli(capsys, "quarantine", city.root, "--out", out_file)
     assert status == 0 and "2 rejected records" in out
-    with out_file.open(newline="", encoding="utf-8") as handle:
+    with out_file.open(newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     assert [(r["line"], r["reason"]) for r in rows] == [("8", "no_id"), ("9", "no_created_at")]
     assert rows[0]["file"] == str(CSV) and rows[0]["run_id"] == "1"

@@ -124,7 +124,7 @@ def test_open_data_records_hold_public_columns_only(demo):
     assert (records["closure"] == "duplicate").any(), "records keep duplicates, marked"
     capped = run(con, "open_data_records", max_rows=10, start=period.start, end=period.end)
     assert len(capped) == 10
-    csv = opendata.to_file(records.head(50), "csv").decode()
+    csv = opendata.to_file(records.head(50), "csv").decode("utf-8-sig")
     assert csv.splitlines()[0] == ",".join(PUBLIC_COLUMN_NAMES)
     parquet = opendata.to_file(records.head(50), "parquet")
     back = pd.read_parquet(pd.io.common.BytesIO(parquet))

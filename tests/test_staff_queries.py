@@ -8,7 +8,7 @@ import json
 import duckdb
 import pytest
 
-from civicstat.exports.csv_writer import to_csv
+from civicstat.exports.formats import to_csv
 from civicstat.publish.build import publish
 from civicstat.serve.queries import get_query
 from civicstat.serve.snapshots import connect_snapshot
@@ -124,7 +124,7 @@ def test_csv_export_defuses_formulas():
                           "number": [-1, 2, 3, 4, 5, 6],
                           "flags": [["a", "b"], [], None, [], [], []]})
     rows = list(csv.DictReader(io.StringIO(to_csv(frame).decode("utf-8-sig"))))
-    assert [r["text"] for r in rows] == ["'=HYPERLINK(\"x\")", "'+1", "'-2", "'@SUM(A1)", "plain", ""]
+    assert [r["text"] for r in rows] == ["'=HYPERLINK(\"x\")", "+1", "-2", "'@SUM(A1)", "plain", ""]
     assert rows[0]["number"] == "-1"  # numbers stay numbers
     assert rows[0]["flags"] == "a; b"
 

@@ -17,7 +17,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
-import pyarrow.csv as pacsv
 
 from civicstat.core.city import load_city
 from civicstat.ingest.sources.base import InputError
@@ -229,6 +228,8 @@ def cmd_pull(args: argparse.Namespace) -> int:
 
 
 def cmd_quarantine(args: argparse.Namespace) -> int:
+    from civicstat.exports.formats import write_csv  # the one CSV policy: raw lines are hostile
+
     city = load_city(args.dir)
     if not city.store_path.is_file():
         raise InputError(f"{city.root} has no store yet: nothing was ingested")
@@ -240,11 +241,7 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
             params={"run": args.run},
         ).to_arrow_reader()
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        count = 0
-        with pacsv.CSVWriter(args.out, reader.schema) as writer:
-            for batch in reader:
-                writer.write_batch(batch)
-                count += batch.num_rows
+        count = write_csv(args.out, reader.schema.names, (batch.to_pandas() for batch in reader))
     finally:
         con.close()
     print(f"Wrote {count:,} rejected records to {args.out}")

@@ -1,4 +1,4 @@
-"""Open data: the filtered public records as CSV or Parquet files, and their data dictionary.
+"""Open data: the filtered public records in any export format, and their data dictionary.
 
 Only what public.duckdb holds can be exported: the public columns of civicstat.core.schema, with
 coordinates already coarsened (or removed for sensitive types) and no aggregate-only types.
@@ -6,15 +6,13 @@ coordinates already coarsened (or removed for sensitive types) and no aggregate-
 
 from __future__ import annotations
 
-import io
-
 import pandas as pd
 
 from civicstat.core.privacy import COORDINATE_DECIMALS
 from civicstat.core.schema import COLUMNS, PUBLIC_COLUMN_NAMES
+from civicstat.exports.formats import get_format, to_csv
 
 MAX_ROWS = 500_000  # one download; narrower filters for more
-FORMATS = {"csv": ("CSV", "text/csv"), "parquet": ("Parquet", "application/vnd.apache.parquet")}
 
 _NOTES = {
     "lat": f"rounded to {COORDINATE_DECIMALS} decimals (about 100 m); empty for request types "
@@ -38,7 +36,7 @@ def data_dictionary() -> pd.DataFrame:
 
 
 def data_dictionary_csv() -> bytes:
-    return data_dictionary().to_csv(index=False).encode("utf-8")
+    return to_csv(data_dictionary())
 
 
 def withheld_columns() -> list[str]:
@@ -47,16 +45,5 @@ def withheld_columns() -> list[str]:
 
 
 def to_file(records: pd.DataFrame, kind: str) -> bytes:
-    """The records as a CSV (UTF-8, ISO times) or Parquet file."""
-    records = records[[c for c in PUBLIC_COLUMN_NAMES if c in records]]
-    if kind == "csv":
-        return records.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S").encode("utf-8")
-    if kind == "parquet":
-        buffer = io.BytesIO()
-        records.to_parquet(buffer, index=False)
-        return buffer.getvalue()
-    raise ValueError(f"unknown format {kind!r}")
-
-
-def file_name(stem: str, kind: str) -> str:
-    return f"{stem}.{kind}"
+    """The public columns of RECORDS as a file of format KIND (civicstat.exports.formats)."""
+    return get_format(kind).write(records[[c for c in PUBLIC_COLUMN_NAMES if c in records]])

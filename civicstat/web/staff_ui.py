@@ -18,7 +18,7 @@ import streamlit as st
 from civicstat.core import explorer, figures
 from civicstat.core.explorer import is_missing
 from civicstat.core.scorecard import STATUS_LABELS
-from civicstat.exports.csv_writer import to_csv
+from civicstat.exports.formats import to_csv
 from civicstat.serve.snapshots import SnapshotMissing
 from civicstat.web import data
 from civicstat.web.ui import md
@@ -171,7 +171,7 @@ def aging_table(aging: pd.DataFrame, name_label: str, total_label: str) -> None:
 def download_csv(frame: pd.DataFrame | Callable[[], pd.DataFrame], label: str, file_name: str,
                  key: str, exclude: tuple[str, ...] = ()) -> None:
     """A download button for `frame` (less the `exclude` columns) as CSV that spreadsheets open
-    as text (civicstat.exports.csv_writer). `frame` may be a function returning it: then it runs only when
+    as text (civicstat.exports.formats). `frame` may be a function returning it: then it runs only when
     the button is clicked, so a large export costs the page nothing until someone asks for it."""
     def csv_bytes(table: pd.DataFrame) -> bytes:
         return to_csv(table.drop(columns=[c for c in exclude if c in table.columns]))

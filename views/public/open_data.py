@@ -4,6 +4,7 @@ import streamlit as st
 
 from civicstat.core import figures
 from civicstat.exports import opendata
+from civicstat.exports.formats import FORMATS
 from civicstat.web import data, ui
 
 info, filters = ui.public_page(
@@ -31,13 +32,13 @@ else:
         )
 
     stem = f"requests-{filters.period.start:%Y%m%d}-{filters.period.end:%Y%m%d}"
-    columns = st.columns(2)
-    for column, (kind, (label, mime)) in zip(columns, opendata.FORMATS.items(), strict=True):
+    columns = st.columns(len(FORMATS))
+    for column, (kind, form) in zip(columns, FORMATS.items(), strict=True):
         column.download_button(
-            f"Download {label}",
+            f"Download {form.label}",
             data=lambda kind=kind: opendata.to_file(records(), kind),
-            file_name=opendata.file_name(stem, kind),
-            mime=mime,
+            file_name=form.file_name(stem),
+            mime=form.mime,
             icon=":material/download:",
             on_click="ignore",
             width="stretch",
@@ -56,7 +57,7 @@ st.download_button(
     "Download the data dictionary (CSV)",
     data=opendata.data_dictionary_csv(),
     file_name="data-dictionary.csv",
-    mime="text/csv",
+    mime=FORMATS["csv"].mime,
     on_click="ignore",
 )
 st.caption(
