@@ -69,6 +69,28 @@ def test_add_user_keeps_the_rest_of_the_file(tmp_path):
     assert path.read_text().startswith(HAND_WRITTEN)
 
 
+def test_comments_and_auth_survive_an_add_and_a_remove(tmp_path):
+    """tomlkit files a comment just above a header under the table before it: removing that
+    table must not take the comment (or the [auth] table after it) with it."""
+    path = tmp_path / "secrets.toml"
+    auth = ('# single sign-on: keep this comment\n[auth]\n'
+            'redirect_uri = "http://localhost:8501/oauth2callback"  # trailing comment\n'
+            'cookie_secret = "s3cret"\n')
+    path.write_text('# our secrets: keep this comment\n[civicstat.users.old]\nrole = "staff"\n'
+                    'password_hash = "x"\n\n' + auth)
+    assert add_user(path, "alice", "staff", "first password") is False
+    assert remove_user(path, "old") is True
+    text = path.read_text()
+    assert text.startswith("# our secrets: keep this comment\n") and text.endswith("\n\n" + auth)
+    assert "[civicstat.users.alice]" in text and "old" not in text
+    assert remove_user(path, "alice") is True
+    assert path.read_text() == "# our secrets: keep this comment\n\n" + auth
+    parsed = tomllib.loads(path.read_text())
+    assert parsed["auth"] == {"redirect_uri": "http://localhost:8501/oauth2callback",
+                              "cookie_secret": "s3cret"}
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
 def test_a_new_secrets_file_is_private(tmp_path):
     path = tmp_path / "deep" / ".streamlit" / "secrets.toml"
     add_user(path, "alice", "staff", "first password")

@@ -1,22 +1,25 @@
 """Edit Streamlit's secrets.toml in place: set or remove one table, keep every other line as it was.
 
-The standard library reads TOML but does not write it, and a secrets file holds hand-written
-sections ([auth], comments) that must survive. So a table is replaced line-wise, then the whole
-file is parsed again and compared with what was meant; anything else is refused, not written.
-Writes are atomic (temporary file, then rename) and the file stays readable by its owner only.
+tomlkit edits the file as a document, so hand-written sections ([auth]) and comments survive. The
+comments and blank lines just before a table header belong to that table's header (tomlkit files
+them under the table above, which an edit there would take with it). The result is parsed again
+and compared with what was meant; anything else is refused, not written. Writes are atomic
+(temporary file, then rename) and the file stays readable by its owner only.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import os
-import re
 import tomllib
 from pathlib import Path
 
+import tomlkit
+from tomlkit.container import OutOfOrderTableProxy
+from tomlkit.exceptions import TOMLKitError
+from tomlkit.items import AoT, Comment, Null, Table, Whitespace
+
 DEFAULT_SECRETS_FILE = Path(".streamlit") / "secrets.toml"
-BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 class SecretsFileError(ValueError):
@@ -33,51 +36,67 @@ def read_secrets(path: Path) -> dict:
         raise SecretsFileError(f"{path}: not valid TOML ({error})") from error
 
 
-def _header_path(line: str) -> tuple[str, ...] | None:
-    """The key path of a `[table]` header line, or None when the line is not one."""
-    text = line.strip()
-    if not text.startswith("[") or text.startswith("[["):
-        return None
-    try:
-        parsed = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
-        return None
-    path: list[str] = []
-    while isinstance(parsed, dict) and len(parsed) == 1:
-        key, parsed = next(iter(parsed.items()))
-        path.append(key)
-    return tuple(path) if parsed == {} else None
+def _headers(body: list) -> list[Table]:
+    """The tables under BODY (a container's (key, item) list) that write a [header], in file order."""
+    found: list[Table] = []
+    for _, item in body:
+        tables = item.body if isinstance(item, AoT) else [item] if isinstance(item, Table) else []
+        for table in tables:
+            if not table.is_super_table():
+                found.append(table)
+            found += _headers(table.value.body)
+    return found
 
 
-def _is_any_header(line: str) -> bool:
-    text = line.strip()
-    if text.startswith("[["):
-        try:
-            tomllib.loads(text)
-            return True
-        except tomllib.TOMLDecodeError:
-            return False
-    return _header_path(line) is not None
+def _own_tail(table: Table) -> tuple[int, int]:
+    """The span of TABLE's body holding the comments and blank lines after its own keys."""
+    body = table.value.body
+    end = next((i for i, (_, item) in enumerate(body) if isinstance(item, (Table, AoT))), len(body))
+    start = end
+    while start > 0 and body[start - 1][0] is None and isinstance(body[start - 1][1],
+                                                                  (Comment, Whitespace, Null)):
+        start -= 1
+    return start, end
 
 
-def _key(key: str) -> str:
-    return key if BARE_KEY.match(key) else json.dumps(key, ensure_ascii=False)
+def _attach_comments_to_next_header(document) -> None:
+    """Move the comments and blank lines before each [header] into that header's own text."""
+    headers = _headers(document.body)
+    for table, following in zip(headers, headers[1:], strict=False):
+        start, end = _own_tail(table)
+        if start < end:
+            body = table.value.body
+            following.trivia.indent = "".join(item.as_string() for _, item in body[start:end]) + (
+                following.trivia.indent)
+            body[start:end] = [(None, Null())] * (end - start)  # as tomlkit removes: indices kept
 
 
-def _table_text(path: tuple[str, ...], values: dict[str, str]) -> list[str]:
-    header = ".".join(_key(key) for key in path)
-    return [f"[{header}]\n", *(f"{key} = {json.dumps(value)}\n" for key, value in values.items())]
-
-
-def _without_table(lines: list[str], path: tuple[str, ...]) -> tuple[list[str], int | None]:
-    """The lines with table `path` cut out, and where it stood (None if absent)."""
-    start = next((i for i, line in enumerate(lines) if _header_path(line) == path), None)
-    if start is None:
-        return lines, None
-    end = next((i for i in range(start + 1, len(lines)) if _is_any_header(lines[i])), len(lines))
-    while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
-        end -= 1  # blank lines and comments just before the next table belong to it
-    return lines[:start] + lines[end:], start
+def _remove(document, parent, name: str, removed: Table) -> None:
+    """Remove table NAME of PARENT; the comments above its header stay where it was (on the next
+    header, or at the end of the file), and no double blank line is left where it stood."""
+    headers = _headers(document.body)
+    gone = {id(removed), *(id(t) for t in _headers(removed.value.body))}
+    index = next((i for i, t in enumerate(headers) if t is removed), len(headers))
+    later = [t for t in headers[index + 1:] if id(t) not in gone]
+    earlier = [t for t in headers[:index] if id(t) not in gone]
+    comments = removed.trivia.indent if "#" in removed.trivia.indent else ""
+    start, end = _own_tail(removed)
+    tail = "".join(item.as_string() for _, item in removed.value.body[start:end])
+    del parent[name]
+    if later:
+        following = later[0]
+        following.trivia.indent = comments + following.trivia.indent
+        marker = "\0civicstat-next-header\0"
+        following.trivia.indent = marker + following.trivia.indent
+        before = tomlkit.dumps(document).split(marker)[0]
+        following.trivia.indent = following.trivia.indent[len(marker):]
+        if before == "" or before.endswith("\n\n"):
+            following.trivia.indent = following.trivia.indent.lstrip("\n")
+        return
+    target = earlier[-1] if earlier else document
+    for line in (comments + tail).splitlines():  # the last table: its comments go to the end
+        if line.strip().startswith("#"):
+            target.add(tomlkit.comment(line.strip()[1:].strip()))
 
 
 def _expected(before: dict, path: tuple[str, ...], values: dict[str, str] | None) -> dict:
@@ -121,6 +140,11 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def _refuse(path: Path, table: tuple[str, ...], why: str) -> SecretsFileError:
+    return SecretsFileError(f"{path}: cannot edit [{'.'.join(table)}] safely ({why}); "
+                            "edit it by hand")
+
+
 def set_table(path: Path, table: tuple[str, ...], values: dict[str, str] | None) -> bool:
     """Set table `table` (a key path) to `values` (strings), or remove it when values is None.
 
@@ -128,32 +152,45 @@ def set_table(path: Path, table: tuple[str, ...], values: dict[str, str] | None)
     was, when the result would not parse to exactly the intended content.
     """
     before = read_secrets(path)
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    lines = text.splitlines(keepends=True)
-    if lines and not lines[-1].endswith("\n"):
-        lines[-1] += "\n"
-    lines, position = _without_table(lines, table)
-    if values is None and position is None:
-        return False  # nothing to remove
-    if values is not None:
-        block = _table_text(table, values)
-        if position is None:
-            if lines and lines[-1].strip():
-                lines.append("\n")
-            lines += block
-        else:
-            if position < len(lines) and lines[position].strip():
-                block.append("\n")
-            lines[position:position] = block
-    elif 0 < position < len(lines) and not lines[position].strip() and not lines[position - 1].strip():
-        del lines[position]  # no double blank line where the table was
-    new_text = "".join(lines)
+    try:
+        document = tomlkit.parse(path.read_text(encoding="utf-8") if path.exists() else "")
+    except TOMLKitError as error:
+        raise SecretsFileError(f"{path}: not valid TOML ({error})") from error
+    _attach_comments_to_next_header(document)
+
+    parent = document
+    for depth, key in enumerate(table[:-1]):
+        node = parent.get(key)
+        if node is None:
+            if values is None:
+                return False  # nothing to remove
+            node = tomlkit.table(is_super_table=True)
+            parent[key] = node
+        elif not isinstance(node, (Table, OutOfOrderTableProxy)):
+            raise _refuse(path, table, f"{'.'.join(table[:depth + 1])} is not a [table]")
+        parent = node
+    name = table[-1]
+    old = parent.get(name)
+    if old is not None and not isinstance(old, Table):
+        raise _refuse(path, table, "it is not a [table]")
+    if values is None:
+        if old is None:
+            return False
+        _remove(document, parent, name, old)
+    else:
+        new = tomlkit.table()
+        new.update(values)
+        if old is not None:
+            new.trivia.indent = old.trivia.indent
+        parent[name] = new
+
+    new_text = tomlkit.dumps(document)
     try:
         parsed = tomllib.loads(new_text)
     except tomllib.TOMLDecodeError as error:
         raise SecretsFileError(f"{path}: cannot edit safely ({error}); edit it by hand") from error
     expected = _expected(before, table, values)
     if parsed not in (expected, _pruned(expected)):  # parents left empty may vanish with it
-        raise SecretsFileError(f"{path}: cannot edit [{'.'.join(table)}] safely; edit it by hand")
+        raise _refuse(path, table, "the result would differ")
     _write_atomically(path, new_text)
-    return position is not None
+    return old is not None
