@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.parse
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,6 +25,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "open311"
 @pytest.fixture(autouse=True)
 def _no_publish(monkeypatch):
     stub_publish(monkeypatch)
+    monkeypatch.setattr(open311, "BACKOFF_SECONDS", 0.01)  # retries wait 0, 0.02, 0.04... s
 
 
 def stored(city):
@@ -119,8 +121,10 @@ SERVED = [  # one request a day at noon UTC, 2024-01-01 .. 2024-07-14
 class Open311Server:
     """A GeoReport v2 endpoint on 127.0.0.1 that filters by date and pages its answers."""
 
-    def __init__(self, *, ignore_page: bool = False, fail: int | None = None):
+    def __init__(self, *, ignore_page: bool = False, fail: int | None = None, flaky: int = 0):
+        """FAIL: answer every request with that status; FLAKY: answer the first ones with 502."""
         self.queries: list[dict] = []
+        self.flaky = flaky
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -130,6 +134,10 @@ class Open311Server:
                 server.queries.append({"path": parts.path, **query})
                 if fail:
                     self.send_error(fail)
+                    return
+                if server.flaky:
+                    server.flaky -= 1
+                    self.send_error(502)
                     return
                 start = datetime.fromisoformat(query["start_date"].replace("Z", "+00:00"))
                 end = datetime.fromisoformat(query["end_date"].replace("Z", "+00:00"))
@@ -195,6 +203,40 @@ def test_pull_http_error_is_an_input_error(tmp_path):
     with Open311Server(fail=500) as server, pytest.raises(InputError, match="HTTP 500"):
         open311.pull(server.url, date(2024, 1, 1), tmp_path, timezone="UTC",
                      until=date(2024, 1, 2))
+
+
+def test_pull_survives_a_transient_502(tmp_path):
+    with Open311Server(flaky=1) as server:
+        files = open311.pull(server.url, date(2024, 1, 1), tmp_path / "pulled",
+                             timezone="UTC", until=date(2024, 2, 1), page_size=10)
+    assert server.flaky == 0 and len(server.queries) == 6  # the 502, then pages 1-4 and an empty 5
+    records = [r for f in files for r in open311.parse_response(f.read_bytes(), f.name)]
+    assert len(records) == 31
+
+
+def test_pull_gives_up_with_a_clear_error_after_the_retries(tmp_path):
+    started = time.monotonic()
+    with Open311Server(fail=502) as server, pytest.raises(InputError) as caught:
+        open311.pull(server.url, date(2024, 1, 1), tmp_path, timezone="UTC",
+                     until=date(2024, 1, 2))
+    assert time.monotonic() - started < 5
+    assert len(server.queries) == 1 + open311.RETRIES
+    message = str(caught.value)
+    assert message.startswith(server.url.split("?")[0]) and "HTTP 502 Bad Gateway" in message
+    assert f"after {open311.RETRIES} retries" in message
+
+
+def test_pull_command_reports_exhausted_retries_on_one_line(tmp_path, capsys):
+    from civicstat.cli.main import main
+
+    city = make_city(tmp_path)
+    with Open311Server(fail=503) as server:
+        status = main(["pull", str(city.root), server.url, "--since", "2024-01-01",
+                       "--until", "2024-01-02"])
+    err = capsys.readouterr().err
+    assert status == 2 and "Traceback" not in err
+    assert [line for line in err.splitlines() if line.startswith("civicstat: error:")] == [
+        line for line in err.splitlines() if "HTTP 503" in line]
 
 
 def test_pull_unreachable_server(tmp_path):

@@ -12,16 +12,16 @@ channel and source_district from extended_attributes (channel, ward / district) 
 
 `pull` asks for windows of at most 90 days (start_date / end_date, the limit GeoReport sets) and
 pages through each window (`page`, `page_size`) until a page comes back empty (or repeats the
-previous one: a server that ignores `page`). Each response is saved as a file, then the files
-are ingested like any other export, so quarantine lines point at a file that exists.
+previous one: a server that ignores `page`). A dropped connection or a 429 / 5xx answer is retried
+with backoff (urllib3's Retry, honouring Retry-After), so one bad gateway does not end a long pull.
+Each response is saved as a file, then the files are ingested like any other export, so
+quarantine lines point at a file that exists.
 """
 
 from __future__ import annotations
 
 import json
-import urllib.error
 import urllib.parse
-import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -187,19 +187,48 @@ ADAPTER = Open311Adapter()
 # --- pulling from a live endpoint -----------------------------------------------------------
 
 Fetch = Callable[[str], bytes]
+RETRIES = 5  # per request, for a dropped connection or a 429 / 5xx answer
+BACKOFF_SECONDS = 1.0  # urllib3's backoff_factor: waits of 0, 2, 4, 8, 16 s (or Retry-After)
+RETRY_STATUSES = (429, 500, 502, 503, 504)
 
 
-def http_get(url: str, timeout: float = 60.0) -> bytes:
-    """GET URL (urllib); InputError with the status or reason when it fails."""
-    request = urllib.request.Request(url, headers={"User-Agent": "civicstat (Open311 pull)"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.read()
-    except urllib.error.HTTPError as exc:
-        raise InputError(f"{url}: the server answered HTTP {exc.code} {exc.reason}") from exc
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise InputError(f"{url}: cannot reach the Open311 server ({reason})") from exc
+def http_fetcher(timeout: float = 60.0, retries: int | None = None,
+                 backoff: float | None = None) -> Fetch:
+    """A GET function over one HTTP session that retries transient failures with backoff
+    (urllib3's Retry); InputError with the URL and the last status or reason once they run out."""
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    retry = Retry(
+        total=RETRIES if retries is None else retries,
+        backoff_factor=BACKOFF_SECONDS if backoff is None else backoff,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=frozenset({"GET"}),
+        respect_retry_after_header=True,
+        raise_on_status=False,  # the last answer comes back, for a message with its status
+    )
+    session = requests.Session()
+    session.headers["User-Agent"] = "civicstat (Open311 pull)"
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+
+    def get(url: str) -> bytes:
+        try:
+            response = session.get(url, timeout=timeout)
+        except requests.RequestException as exc:
+            reason = exc.args[0] if exc.args else exc
+            reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError holds the cause
+            raise InputError(f"{url}: cannot reach the Open311 server ({reason})") from None
+        if response.status_code >= 400:
+            tries = "" if response.status_code not in RETRY_STATUSES else (
+                f", still after {retry.total} retries")
+            raise InputError(f"{url}: the server answered HTTP {response.status_code} "
+                             f"{response.reason}{tries}")
+        return response.content
+
+    return get
 
 
 def requests_url(url: str) -> str:
@@ -251,12 +280,12 @@ def pull(
     until: date | datetime | None = None,
     page_size: int = 500,
     max_pages: int = 10_000,
-    fetch: Fetch = http_get,
+    fetch: Fetch | None = None,
 ) -> list[Path]:
     """Download every request created in [since, until) into DEST; returns the saved files.
 
     One request per page per window of at most 90 days; a window ends at an empty page, a page
-    equal to the previous one, or MAX_PAGES.
+    equal to the previous one, or MAX_PAGES. FETCH gets a URL's body (default: http_fetcher()).
     """
     endpoint = requests_url(url)
     suffix = ".xml" if urllib.parse.urlsplit(endpoint).path.endswith(".xml") else ".json"
@@ -264,6 +293,7 @@ def pull(
     end = local_moment(until, timezone) if until else datetime.now(UTC)
     if start >= end:
         raise InputError(f"--since {start:%Y-%m-%d} is not before {end:%Y-%m-%d}")
+    fetch = fetch or http_fetcher()
     dest.mkdir(parents=True, exist_ok=True)
     saved: list[Path] = []
     for number, (lo, hi) in enumerate(windows(start, end), start=1):
