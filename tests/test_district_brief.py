@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import shutil
@@ -126,3 +127,45 @@ def test_the_pdf_brief_has_one_or_two_pages_and_renders(snapshot, tmp_path):
     colours = dict((c, n) for n, c in image.getcolors(maxcolors=1_000_000))
     assert colours.get(brief_pdf.BLUE, 0) > 200, "the district map is not drawn in blue"
     assert len(colours) > 20, "the page looks blank"
+
+
+def unicode_brief(snapshot) -> briefing.DistrictBrief:
+    """The District 3 brief, its district called "Łódź" and its top request type "東京 Quận 1"."""
+    brief = build(snapshot, "90d")
+    top_types = brief.top_types.copy()
+    top_types.loc[top_types.index[0], "group_value"] = "東京 Quận 1"
+    districts = brief.districts.replace({"district": {DISTRICT: "Łódź"}})
+    return dataclasses.replace(brief, district="Łódź", top_types=top_types, districts=districts,
+                               increases=("東京 Quận 1: up from 東京", *brief.increases))
+
+
+@pytest.mark.skipif(brief_pdf.unicode_fonts() is None or brief_pdf.unicode_fonts()[2] is None,
+                    reason="needs fonts-dejavu-core and fonts-droid-fallback")
+def test_the_pdf_brief_prints_names_as_written(snapshot, tmp_path):
+    pdf = brief_pdf.brief_pdf(unicode_brief(snapshot))
+    assert len(pdf) < 150_000, "fonts are embedded as subsets"
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext not found (apt-get install poppler-utils)")
+    source = tmp_path / "lodz.pdf"
+    source.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(source), "-"], check=True, timeout=60,
+                          capture_output=True, text=True).stdout
+    assert "Łódź: service requests briefing" in text
+    assert "How Łódź compares" in text and "Łódź in blue" in text
+    assert "東京 Quận 1" in text and "• Up: 東京 Quận 1: up from 東京" in text
+    assert "?" not in text  # nothing printed as "?"
+    # the text after a CJK run is itself (fpdf2 can leave the fallback font selected)
+    brief = unicode_brief(snapshot)
+    for name in brief.top_types["group_value"]:
+        assert name in text
+    for line in brief.increases + brief.decreases:
+        assert line.split(":")[0] in text
+    ARTIFACTS.mkdir(exist_ok=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "100", "-f", "1", "-l", "1", "-singlefile",
+                    str(source), str(ARTIFACTS / "district-brief-lodz")], check=True, timeout=60)
+
+
+def test_the_pdf_brief_without_unicode_fonts_falls_back_to_helvetica(snapshot, monkeypatch):
+    monkeypatch.setattr(brief_pdf, "unicode_fonts", lambda: None)
+    pdf = brief_pdf.brief_pdf(unicode_brief(snapshot))
+    assert pdf.startswith(b"%PDF") and b"DejaVu" not in pdf

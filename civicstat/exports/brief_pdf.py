@@ -1,11 +1,21 @@
 """The district brief as a Letter-size PDF of one or two pages, drawn with fpdf2 (pure Python, no
-system libraries) from a civicstat.core.brief.DistrictBrief, so it carries the page's figures."""
+system libraries) from a civicstat.core.brief.DistrictBrief, so it carries the page's figures.
+
+Names print as written ("Łódź", "Quận 1", "東京"): DejaVu Sans is embedded (subset to the glyphs
+used), with Droid Sans Fallback for CJK (Debian: fonts-dejavu-core, fonts-droid-fallback). Without
+them the brief falls back to the core Helvetica (Windows-1252, other letters print as "?") and
+logs a warning.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import math
 import re
+from dataclasses import dataclass
+from pathlib import Path
 
 from civicstat.core import figures
 from civicstat.core.brief import DistrictBrief
@@ -20,9 +30,64 @@ TYPE_COLUMNS = (  # (breakdown column, heading, kind, width in mm)
 )
 
 
-def _latin(text: object) -> str:
-    """Text the PDF's built-in fonts can draw (Windows-1252); anything else becomes '?'."""
-    return str(text).encode("cp1252", "replace").decode("cp1252")
+FONT_DIRS = (  # Debian / Ubuntu, then Fedora / Arch
+    Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
+    Path("/usr/share/fonts/dejavu-sans-fonts"), Path("/usr/share/fonts/TTF"),
+)
+FALLBACK_FONTS = (  # CJK
+    Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"),
+    Path("/usr/share/fonts/google-droid-sans-fonts/DroidSansFallbackFull.ttf"),
+    Path("/usr/share/fonts/droid/DroidSansFallbackFull.ttf"),
+)
+log = logging.getLogger(__name__)
+
+
+@functools.cache
+def unicode_fonts() -> tuple[Path, Path, Path | None] | None:
+    """(regular, bold, CJK fallback or None) font files, or None (with a warning) when there are none."""
+    for folder in FONT_DIRS:
+        regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
+        if regular.is_file() and bold.is_file():
+            fallback = next((path for path in FALLBACK_FONTS if path.is_file()), None)
+            if fallback is None:
+                log.warning("No CJK font (fonts-droid-fallback): such names print as blanks in "
+                            "the PDF brief")
+            return regular, bold, fallback
+    log.warning("No Unicode font (fonts-dejavu-core): the PDF brief uses Helvetica, and letters "
+                "outside Windows-1252 print as '?'")
+    return None
+
+
+@dataclass(frozen=True)
+class _Fonts:
+    family: str
+    unicode: bool
+
+    def set(self, pdf, style: str, size: float) -> None:
+        """pdf.set_font, made to take effect: after a run drawn in the fallback (CJK) font, fpdf2
+        (2.8, its issue #1488) keeps the fallback selected when the same font is set again."""
+        if self.unicode:
+            pdf.set_font(self.family, "" if style else "B", size)
+        pdf.set_font(self.family, style, size)
+
+    def text(self, value: object) -> str:
+        """Text the font can draw; with the core font, anything outside Windows-1252 is '?'."""
+        text = str(value)
+        return text if self.unicode else text.encode("cp1252", "replace").decode("cp1252")
+
+
+def _set_up_fonts(pdf) -> _Fonts:
+    found = unicode_fonts()
+    if found is None:
+        pdf.core_fonts_encoding = "windows-1252"
+        return _Fonts("Helvetica", unicode=False)
+    regular, bold, fallback = found
+    pdf.add_font("DejaVu", "", regular)
+    pdf.add_font("DejaVu", "B", bold)
+    if fallback is not None:
+        pdf.add_font("DroidFallback", "", fallback)
+        pdf.set_fallback_fonts(["DroidFallback"], exact_match=False)  # bold falls back too
+    return _Fonts("DejaVu", unicode=True)
 
 
 def brief_pdf(brief: DistrictBrief) -> bytes:
@@ -30,23 +95,23 @@ def brief_pdf(brief: DistrictBrief) -> bytes:
     from fpdf import FPDF
 
     pdf = FPDF(format="Letter", unit="mm")
-    pdf.core_fonts_encoding = "windows-1252"
-    pdf.set_title(_latin(f"{brief.city_name}: {brief.title}"))
-    pdf.set_author(_latin(brief.city_name))
+    fonts = _set_up_fonts(pdf)
+    pdf.set_title(fonts.text(f"{brief.city_name}: {brief.title}"))
+    pdf.set_author(fonts.text(brief.city_name))
     pdf.set_creator("CivicStat")
     pdf.set_auto_page_break(True, margin=14)
     pdf.set_margins(16, 14, 16)
     pdf.add_page()
     width = pdf.w - pdf.l_margin - pdf.r_margin
 
-    pdf.set_font("Helvetica", "B", 20)
+    fonts.set(pdf, "B", 20)
     pdf.set_text_color(*DARK)
-    pdf.multi_cell(width, 9, _latin(brief.title), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
+    pdf.multi_cell(width, 9, fonts.text(brief.title), new_x="LMARGIN", new_y="NEXT")
+    fonts.set(pdf, "", 10)
     pdf.set_text_color(80, 80, 80)
     pdf.multi_cell(
         width, 5,
-        _latin(f"{brief.city_name} · {brief.filters_text}, compared with the previous "
+        fonts.text(f"{brief.city_name} · {brief.filters_text}, compared with the previous "
                f"{brief.period_days} days and with the whole city. Data as of "
                f"{brief.as_of:%d %B %Y, %H:%M}."),
         new_x="LMARGIN", new_y="NEXT",
@@ -55,25 +120,25 @@ def brief_pdf(brief: DistrictBrief) -> bytes:
 
     top = pdf.get_y()
     map_size = 52
-    _district_map(pdf, brief, pdf.l_margin + width - map_size, top, map_size)
-    _kpi_table(pdf, brief, width - map_size - 6)
+    _district_map(pdf, fonts, brief, pdf.l_margin + width - map_size, top, map_size)
+    _kpi_table(pdf, fonts, brief, width - map_size - 6)
     pdf.set_y(max(pdf.get_y(), top + map_size) + 4)
 
-    _heading(pdf, f"How {brief.district} compares")
-    _bullets(pdf, brief.standing, width)
-    _heading(pdf, "Top request types")
-    _types_table(pdf, brief)
-    _heading(pdf, "Biggest changes against the previous period")
-    _bullets(pdf, [f"Up: {s}" for s in brief.increases]
+    _heading(pdf, fonts, f"How {brief.district} compares")
+    _bullets(pdf, fonts, brief.standing, width)
+    _heading(pdf, fonts, "Top request types")
+    _types_table(pdf, fonts, brief)
+    _heading(pdf, fonts, "Biggest changes against the previous period")
+    _bullets(pdf, fonts, [f"Up: {s}" for s in brief.increases]
              + [f"Down: {s}" for s in brief.decreases]
              or ["No request type changed by much."], width)
 
     pdf.ln(2)
-    pdf.set_font("Helvetica", "", 8)
+    fonts.set(pdf, "", 8)
     pdf.set_text_color(90, 90, 90)
     pdf.multi_cell(
         width, 3.8,
-        _latin(
+        fonts.text(
             "How we measure: days to close = closed time minus created time, for requests created "
             "in the period and closed. On-time rate = share of requests due in the period closed "
             "by their due date (still-open requests count once past due). Open at end of period = "
@@ -87,27 +152,27 @@ def brief_pdf(brief: DistrictBrief) -> bytes:
     return bytes(pdf.output())
 
 
-def _heading(pdf, text: str) -> None:
+def _heading(pdf, fonts: _Fonts, text: str) -> None:
     pdf.ln(2)
-    pdf.set_font("Helvetica", "B", 13)
+    fonts.set(pdf, "B", 13)
     pdf.set_text_color(*DARK)
-    pdf.cell(0, 7, _latin(text), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 7, fonts.text(text), new_x="LMARGIN", new_y="NEXT")
 
 
-def _bullets(pdf, lines, width: float) -> None:
-    pdf.set_font("Helvetica", "", 10)
+def _bullets(pdf, fonts: _Fonts, lines, width: float) -> None:
     pdf.set_text_color(*DARK)
     for line in lines:
-        pdf.multi_cell(width, 5, _latin(f"• {line}"), new_x="LMARGIN", new_y="NEXT")
+        fonts.set(pdf, "", 10)
+        pdf.multi_cell(width, 5, fonts.text(f"• {line}"), new_x="LMARGIN", new_y="NEXT")
 
 
-def _row(pdf, cells, widths, *, bold: bool = False, fill=None, height: float = 6.5) -> None:
+def _row(pdf, fonts: _Fonts, cells, widths, *, bold: bool = False, fill=None, height: float = 6.5) -> None:
     """One table row; a text too wide for its cell is set smaller (down to 6 pt)."""
     if fill:
         pdf.set_fill_color(*fill)
     for index, (text, width) in enumerate(zip(cells, widths, strict=True)):
-        text, size = _latin(text), 9.5
-        pdf.set_font("Helvetica", "B" if bold else "", size)
+        text, size = fonts.text(text), 9.5
+        fonts.set(pdf, "B" if bold else "", size)
         while size > 6 and pdf.get_string_width(text) > width - 2:
             size -= 0.5
             pdf.set_font_size(size)
@@ -116,29 +181,29 @@ def _row(pdf, cells, widths, *, bold: bool = False, fill=None, height: float = 6
     pdf.ln(height)
 
 
-def _kpi_table(pdf, brief: DistrictBrief, width: float) -> None:
+def _kpi_table(pdf, fonts: _Fonts, brief: DistrictBrief, width: float) -> None:
     widths = [width * 0.33, width * 0.16, width * 0.19, width * 0.16, width * 0.16]
     pdf.set_text_color(*DARK)
-    _row(pdf, ["Figure", brief.district, "Previous period", "Change", "City"],
+    _row(pdf, fonts, ["Figure", brief.district, "Previous period", "Change", "City"],
          widths, bold=True, fill=GREY)
     for kpi in brief.kpis:
-        _row(pdf, [kpi.label, *kpi.shown(brief.k)], widths)
+        _row(pdf, fonts, [kpi.label, *kpi.shown(brief.k)], widths)
 
 
-def _types_table(pdf, brief: DistrictBrief) -> None:
+def _types_table(pdf, fonts: _Fonts, brief: DistrictBrief) -> None:
     widths = [w for *_, w in TYPE_COLUMNS]
     pdf.set_text_color(*DARK)
-    _row(pdf, [heading for _, heading, _, _ in TYPE_COLUMNS], widths, bold=True, fill=GREY)
+    _row(pdf, fonts, [heading for _, heading, _, _ in TYPE_COLUMNS], widths, bold=True, fill=GREY)
     if brief.top_types.empty:
-        _row(pdf, ["No requests in this period", "", "", "", ""], widths)
+        _row(pdf, fonts, ["No requests in this period", "", "", "", ""], widths)
     for row in brief.top_types.itertuples(index=False):
-        _row(pdf, [
+        _row(pdf, fonts, [
             figures.format_value(getattr(row, column), kind, brief.k, row.count_requests)
             for column, _, kind, _ in TYPE_COLUMNS
         ], widths)
 
 
-def _district_map(pdf, brief: DistrictBrief, x0: float, y0: float, size: float) -> None:
+def _district_map(pdf, fonts: _Fonts, brief: DistrictBrief, x0: float, y0: float, size: float) -> None:
     """Every district in grey, this one in blue, fitted into a size × size box."""
     rings = []
     for name, geometry in zip(brief.districts["district"], brief.districts["geometry_json"],
@@ -163,10 +228,10 @@ def _district_map(pdf, brief: DistrictBrief, x0: float, y0: float, size: float) 
     for name, ring in rings:
         pdf.set_fill_color(*(BLUE if name == brief.district else GREY))
         pdf.polygon([point(lon, lat) for lon, lat in ring], style="DF")
-    pdf.set_font("Helvetica", "", 7)
+    fonts.set(pdf, "", 7)
     pdf.set_text_color(90, 90, 90)
     pdf.set_xy(x0, y0 + (max(lats) - min(lats)) * scale + 1)
-    pdf.cell(size, 3, _latin(f"{brief.district} in blue"), align="C")
+    pdf.cell(size, 3, fonts.text(f"{brief.district} in blue"), align="C")
     pdf.set_xy(pdf.l_margin, y0)
 
 
