@@ -1,4 +1,4 @@
--- returns: one row per value of one dimension ($group_by: department, request_type, category, channel or district) with its requests received in the period and in the previous period, median days to close, on-time rate with its numerator and denominator, and requests open at the end of the period
+-- returns: one row per value of one dimension ($group_by: department, request_type, category, channel or district) with its requests received in the period and in the previous period, median days to close with the requests it rests on (created in the period and closed), on-time rate with its numerator and denominator, and requests open at the end of the period
 -- params: group_by VARCHAR, start TIMESTAMP, end TIMESTAMP, prev_start TIMESTAMP, department VARCHAR NULL, district VARCHAR NULL, category VARCHAR NULL, request_type VARCHAR NULL, channel VARCHAR NULL
 -- access: public
 -- Counts come from daily flows and open_now (periods are whole days; open at the end = open now,
@@ -80,7 +80,8 @@ times_to_close as (
             when 'channel' then channel
             when 'district' then district
         end as group_value,
-        median(days_to_close) as median_days_to_close
+        median(days_to_close) as median_days_to_close,
+        count(*) as count_with_days_to_close
     from scoped_counted($department, $district, $category, $request_type, $channel)
     where day >= $start::date and day < $end::date and days_to_close is not null
     group by group_value
@@ -92,6 +93,7 @@ final as (
         coalesce(c.count_requests, 0)::bigint as count_requests,
         coalesce(c.count_requests_previous, 0)::bigint as count_requests_previous,
         t.median_days_to_close,
+        coalesce(t.count_with_days_to_close, 0)::bigint as count_with_days_to_close,
         coalesce(c.count_on_time, 0)::bigint as count_on_time,
         coalesce(c.count_on_time_eligible, 0)::bigint as count_on_time_eligible,
         c.count_on_time / nullif(c.count_on_time_eligible, 0) as on_time_rate,

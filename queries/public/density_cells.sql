@@ -1,4 +1,4 @@
--- returns: requests created in the period binned into hexagons of circumradius $cell_km (pointy-top, on a local flat projection around the city's centre): one row per hexagon with its axial coordinates, centre, the reference latitude of the projection, its requests and their median days to close; at most 50,000 rows; requests without coordinates are left out
+-- returns: requests created in the period binned into hexagons of circumradius $cell_km (pointy-top, on a local flat projection around the city's centre): one row per hexagon with its axial coordinates, centre, the reference latitude of the projection, its requests and their median days to close with the requests it rests on (closed); at most 50,000 rows; requests without coordinates are left out
 -- params: cell_km DOUBLE, start TIMESTAMP, end TIMESTAMP, department VARCHAR NULL, district VARCHAR NULL, category VARCHAR NULL, request_type VARCHAR NULL, channel VARCHAR NULL
 -- access: public
 -- Reads the period's rows of counted_requests (requests that count in performance figures, per
@@ -54,7 +54,8 @@ final as (
             as center_lon,
         any_value(reference.ref_lat) as ref_lat,
         count(*) as count_requests,
-        median(days_to_close) as median_days_to_close
+        median(days_to_close) as median_days_to_close,
+        count(days_to_close) as count_with_days_to_close
     from cells
     cross join reference
     group by q, r

@@ -1,4 +1,4 @@
--- returns: one row per district with its requests received in the period, median days to close, on-time rate, requests open at the end of the period, population, requests per 1,000 residents, and its map centre and simplified boundary (GeoJSON, WGS84)
+-- returns: one row per district with its requests received in the period, median days to close with the requests it rests on (created in the period and closed), on-time rate with the requests that were due, requests open at the end of the period, population, requests per 1,000 residents, and its map centre and simplified boundary (GeoJSON, WGS84)
 -- params: start TIMESTAMP, end TIMESTAMP, department VARCHAR NULL, category VARCHAR NULL, request_type VARCHAR NULL, channel VARCHAR NULL
 -- access: public
 -- Counts come from daily_flows and open_now (periods are whole days; open at the end = open now,
@@ -36,7 +36,10 @@ open_counts as (
 ),
 
 times_to_close as (
-    select district, median(days_to_close) as median_days_to_close
+    select
+        district,
+        median(days_to_close) as median_days_to_close,
+        count(*) as count_with_days_to_close
     from scoped_counted($department, null, $category, $request_type, $channel)
     where day >= $start::date and day < $end::date and days_to_close is not null
     group by district
@@ -48,7 +51,9 @@ final as (
         d.population,
         coalesce(c.count_requests, 0)::bigint as count_requests,
         t.median_days_to_close,
+        coalesce(t.count_with_days_to_close, 0)::bigint as count_with_days_to_close,
         c.count_on_time / nullif(c.count_on_time_eligible, 0) as on_time_rate,
+        coalesce(c.count_on_time_eligible, 0)::bigint as count_on_time_eligible,
         coalesce(o.count_open_at_end, 0)::bigint as count_open_at_end,
         1000.0 * coalesce(c.count_requests, 0) / nullif(d.population, 0)
             as requests_per_1000_residents,

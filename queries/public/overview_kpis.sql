@@ -1,4 +1,4 @@
--- returns: two rows (period = 'current', 'previous') with the Overview's headline figures: requests received, median and 90th-percentile days to close, on-time rate with its numerator and denominator, and requests open at the end of the period (definitions: civicstat/core/definitions.py)
+-- returns: two rows (period = 'current', 'previous') with the Overview's headline figures: requests received, median and 90th-percentile days to close with the requests they rest on (created in the period and closed), on-time rate with its numerator and denominator, and requests open at the end of the period (definitions: civicstat/core/definitions.py)
 -- params: start TIMESTAMP, end TIMESTAMP, prev_start TIMESTAMP, department VARCHAR NULL, district VARCHAR NULL, category VARCHAR NULL, request_type VARCHAR NULL, channel VARCHAR NULL
 -- access: public
 -- Counts come from daily flows (scoped_type_flows; periods are whole days). Open at midnight
@@ -45,11 +45,17 @@ open_counts as (
 
 times_to_close as (
     -- each period's rows read on their own (faster than grouping both periods' rows by period)
-    select 'current' as period, quantile_cont(days_to_close, [0.5, 0.9]) as quantiles
+    select
+        'current' as period,
+        quantile_cont(days_to_close, [0.5, 0.9]) as quantiles,
+        count(*) as count_with_days_to_close
     from scoped_counted($department, $district, $category, $request_type, $channel)
     where day >= $start::date and day < $end::date and days_to_close is not null
     union all
-    select 'previous' as period, quantile_cont(days_to_close, [0.5, 0.9]) as quantiles
+    select
+        'previous' as period,
+        quantile_cont(days_to_close, [0.5, 0.9]) as quantiles,
+        count(*) as count_with_days_to_close
     from scoped_counted($department, $district, $category, $request_type, $channel)
     where day >= $prev_start::date and day < $start::date and days_to_close is not null
 ),
@@ -66,6 +72,7 @@ final as (
         coalesce(c.count_requests, 0)::bigint as count_requests,
         t.quantiles[1] as median_days_to_close,
         t.quantiles[2] as p90_days_to_close,
+        coalesce(t.count_with_days_to_close, 0)::bigint as count_with_days_to_close,
         coalesce(c.count_on_time, 0)::bigint as count_on_time,
         coalesce(c.count_on_time_eligible, 0)::bigint as count_on_time_eligible,
         c.count_on_time / nullif(c.count_on_time_eligible, 0) as on_time_rate,
