@@ -3,12 +3,11 @@ time compares with the typical time for its type."""
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
 from civicstat.core.figures import day_count
 from civicstat.core.filters import Filters
+from civicstat.core.values import missing
 
 MAX_LISTED = 5_000  # the newest matches fetched, listed and mapped at most
 MAX_EXPORTED = 50_000  # the newest matches a download holds at most (fetched when clicked)
@@ -56,18 +55,13 @@ def typical_for(typical: pd.DataFrame, request_type: object) -> pd.Series | None
     return rows.iloc[0] if len(rows) else None
 
 
-def is_missing(value: object) -> bool:
-    """None, NaN, NaT or pd.NA."""
-    return value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value)
-
-
 def typical_comparison(days: object, is_open: bool, median: object, p90: object) -> str:
     """How a request's time compares with its type's median and 90th percentile, in words."""
-    if is_missing(days):
+    if missing(days):
         return "No time to compare (no close date)."
     taken = (f"Open for {day_count(days)} days so far" if is_open
              else f"Closed in {day_count(days)} days")
-    if is_missing(median) or is_missing(p90):
+    if missing(median) or missing(p90):
         return f"{taken}; too few closed requests of this type last year to compare."
     if days <= median:
         where = "within the typical time for its type (at or under the median)"

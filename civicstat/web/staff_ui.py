@@ -16,8 +16,8 @@ import pandas as pd
 import streamlit as st
 
 from civicstat.core import explorer, figures
-from civicstat.core.explorer import is_missing
 from civicstat.core.scorecard import STATUS_LABELS
+from civicstat.core.values import missing
 from civicstat.exports.formats import to_csv
 from civicstat.serve.snapshots import SnapshotMissing
 from civicstat.web import data
@@ -49,7 +49,7 @@ def _fmt(pattern: str):
     """A cell formatter: "–" for no value; "{pts}" shows a rate change in points, "{days}" and
     "{+days}" a number of days (or its change) as figures.day_count writes it."""
     def apply(value: object) -> str:
-        if is_missing(value):
+        if missing(value):
             return "–"
         if isinstance(value, float) and math.isinf(value):
             return "∞"
@@ -182,7 +182,7 @@ def download_csv(frame: pd.DataFrame | Callable[[], pd.DataFrame], label: str, f
 
 
 def _when(value: object) -> str:
-    return "–" if is_missing(value) else f"{pd.Timestamp(value):%Y-%m-%d %H:%M}"
+    return "–" if missing(value) else f"{pd.Timestamp(value):%Y-%m-%d %H:%M}"
 
 
 def request_card(row: pd.Series, typical: pd.Series | None) -> None:
@@ -198,7 +198,7 @@ def request_card(row: pd.Series, typical: pd.Series | None) -> None:
     tiles[2].metric("Type median (last 365 days)", _fmt("{days}")(median), border=True)
     tiles[3].metric("Type 90th percentile", _fmt("{days}")(p90), border=True)
     st.text(explorer.typical_comparison(row["days_taken"], is_open, median, p90))
-    if not is_missing(row.get("is_overdue")) and bool(row.get("is_overdue")):
+    if not missing(row.get("is_overdue")) and bool(row.get("is_overdue")):
         st.warning("Overdue: open and past its due date.", icon=":material/schedule:")
     left, right = st.columns([2, 3])
     flags = row.get("flags")
@@ -212,20 +212,20 @@ def request_card(row: pd.Series, typical: pd.Series | None) -> None:
         "Closure": row["closure"], "Last updated": _when(row["updated_at"]),
         "Source": row["source"],
         "Quality flags": "; ".join(map(str, flags)) or "none",
-        "Location": "–" if is_missing(row["lat"]) else f"{row['lat']:.5f}, {row['lon']:.5f}",
+        "Location": "–" if missing(row["lat"]) else f"{row['lat']:.5f}, {row['lon']:.5f}",
     }
     left.dataframe(
-        pd.DataFrame({"Field": list(fields), "Value": ["–" if is_missing(v) else str(v)
+        pd.DataFrame({"Field": list(fields), "Value": ["–" if missing(v) else str(v)
                                                        for v in fields.values()]}),
         hide_index=True, width="stretch", height=35 * (len(fields) + 1) + 3,
     )
     with right:
         st.caption("Description (the resident's words, shown as plain text)")
         with st.container(border=True):
-            st.text(row["description"] if not is_missing(row["description"]) else "(none)")
+            st.text(row["description"] if not missing(row["description"]) else "(none)")
         st.caption("Resolution (the department's closing note)")
         with st.container(border=True):
-            st.text(row["resolution"] if not is_missing(row["resolution"]) else "(none yet)")
+            st.text(row["resolution"] if not missing(row["resolution"]) else "(none yet)")
 
 
 REQUEST_LIST_COLUMNS = {  # requests_search.sql's columns, as a list people scan
@@ -335,7 +335,7 @@ def overdue_list(overdue: pd.DataFrame, key: str, shown: int = 1000) -> str | No
 def key_values(values: dict[str, object], key: str | None = None) -> None:
     """A two-column table of labelled values, all shown as text."""
     st.dataframe(
-        pd.DataFrame({"": list(values), "Value": ["–" if is_missing(v) else str(v)
+        pd.DataFrame({"": list(values), "Value": ["–" if missing(v) else str(v)
                                                   for v in values.values()]}),
         hide_index=True, width="stretch", key=key,
     )
