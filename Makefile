@@ -6,7 +6,7 @@ CITY ?= data/demo
 DEMO_ROWS ?= 1000000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench check demo publish clean
+.PHONY: run test bench check demo publish clean fonts
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,20 @@ $(CITY)/build/public.duckdb: civicstat/demo/generator.py civicstat/publish/build
 demo: $(STAMP)
 	$(BIN)/civicstat demo $(CITY) --rows $(DEMO_ROWS)
 
-run: $(STAMP) $(CITY)/build/public.duckdb
+# The PDF brief's fonts (any script): Debian's fonts-dejavu-core and fonts-droid-fallback.
+FONT_FILES := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf
+fonts:
+	@for f in $(FONT_FILES); do [ -f $$f ] || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			(apt-get install -y -qq --no-install-recommends fonts-dejavu-core fonts-droid-fallback >/dev/null \
+			 || (apt-get update -qq && apt-get install -y -qq --no-install-recommends fonts-dejavu-core fonts-droid-fallback >/dev/null)); \
+		else \
+			echo "note: the PDF brief prints only Western European letters until fonts-dejavu-core and fonts-droid-fallback are installed"; \
+		fi; \
+	fi
+
+run: $(STAMP) $(CITY)/build/public.duckdb fonts
 	CIVICSTAT_CITY=$(CITY) $(BIN)/streamlit run app.py
 
 test: $(STAMP)
