@@ -36,9 +36,9 @@ def test_a_district_map_serializes_once_compactly_and_as_pydeck_would():
         "district": ["North <b>"], "center_lat": [40.0], "center_lon": [-74.0],
         "geometry_json": ['{"type": "Polygon", "coordinates": '
                           '[[[-74, 40], [-73.9, 40], [-73.9, 40.1], [-74, 40]]]}'],
-        "median_days_to_close": [3.25], "count_requests": [40],
+        "median_days_to_close": [3.25], "count_requests": [40], "count_with_days_to_close": [30],
     })
-    metric = maps.MapMetric("median_days_to_close", "Median days to close", ".1f")
+    metric = maps.DISTRICT_METRICS["median_days_to_close"]
     deck, _ = maps.district_choropleth(districts, metric, k=10)
     spec = deck.to_json()
     assert deck.to_json() is spec

@@ -13,34 +13,51 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from civicstat.core import figures
+from civicstat.core import figures, privacy
 from civicstat.core.filters import Filters
 
 
 @dataclass(frozen=True)
 class Kpi:
-    """One figure for the district (this period and the previous one) and for the city."""
+    """One figure for the district (this period and the previous one) and for the city, each
+    with the count it rests on (its basis: privacy.FIGURES)."""
 
     label: str
-    kind: str  # count, rate, days, per_thousand
+    figure: str  # its name in privacy.FIGURES: how it is written and what it rests on
     district: object
     previous: object
     city: object
-    basis: object = None  # requests the district's figure rests on (None: not suppressed)
+    basis: object = None  # the count the district's figure rests on
     basis_previous: object = None
     basis_city: object = None
 
+    @property
+    def kind(self) -> str:
+        """count, rate, days or per_thousand."""
+        return privacy.FIGURES[self.figure].kind
+
     def shown(self, k: int) -> tuple[str, str, str, str]:
-        """(district, previous period, change, city) as text."""
-        district = figures.format_value(self.district, self.kind, k, self.basis)
-        previous = figures.format_value(self.previous, self.kind, k, self.basis_previous)
-        city = figures.format_value(self.city, self.kind, k, self.basis_city)
-        hidden = figures.TOO_FEW in (district, previous) or "fewer" in district + previous
-        change = None if hidden else figures.change(
-            self.district, self.previous, "days" if self.kind == "days" else
-            "rate" if self.kind == "rate" else "count"
+        """(district, previous period, change, city) as text; no change unless both periods'
+        figures are shown."""
+        district = figures.figure(self.figure, self.district, self.basis, k)
+        previous = figures.figure(self.figure, self.previous, self.basis_previous, k)
+        city = figures.figure(self.figure, self.city, self.basis_city, k)
+        change = figures.figure_change(
+            self.figure, self.district, self.previous, self.basis, self.basis_previous, k
         )
         return district, previous, change or "–", city
+
+
+def _kpi(label: str, figure: str, now: pd.Series, before: pd.Series, whole: pd.Series,
+         values: tuple[object, object, object] | None = None) -> Kpi:
+    """A Kpi of the figure `figure` from the three overview_kpis rows (or the given values),
+    with each row's basis for it."""
+    district, previous, city = values or (now[figure], before[figure], whole[figure])
+    return Kpi(
+        label, figure, district, previous, city,
+        privacy.basis_of(figure, now), privacy.basis_of(figure, before),
+        privacy.basis_of(figure, whole),
+    )
 
 
 @dataclass(frozen=True)
@@ -79,32 +96,21 @@ def build_brief(
     types = query("breakdown", group_by="request_type", **times, district=district)
     now, before, whole = mine.loc["current"], mine.loc["previous"], city.loc["current"]
 
-    kpis = [
-        Kpi("Requests received", "count", now.count_requests, before.count_requests,
-            whole.count_requests),
-    ]
+    kpis = [_kpi("Requests received", "count_requests", now, before, whole)]
     row = summary[summary["district"] == district]
     population = row["population"].iloc[0] if len(row) else None
     if not figures.missing(population) and population:
         city_population = summary["population"].sum()
-        kpis.append(Kpi(
-            "Requests per 1,000 residents", "per_thousand",
-            1000 * now.count_requests / population, 1000 * before.count_requests / population,
-            1000 * whole.count_requests / city_population if city_population else None,
-            now.count_requests, before.count_requests, whole.count_requests,
+        kpis.append(_kpi(
+            "Requests per 1,000 residents", "requests_per_1000_residents", now, before, whole,
+            (1000 * now.count_requests / population, 1000 * before.count_requests / population,
+             1000 * whole.count_requests / city_population if city_population else None),
         ))
     kpis += [
-        Kpi("Median days to close", "days", now.median_days_to_close,
-            before.median_days_to_close, whole.median_days_to_close,
-            now.count_requests, before.count_requests, whole.count_requests),
-        Kpi("90th percentile days to close", "days", now.p90_days_to_close,
-            before.p90_days_to_close, whole.p90_days_to_close,
-            now.count_requests, before.count_requests, whole.count_requests),
-        Kpi("On-time rate", "rate", now.on_time_rate, before.on_time_rate, whole.on_time_rate,
-            now.count_on_time_eligible, before.count_on_time_eligible,
-            whole.count_on_time_eligible),
-        Kpi("Open at end of period", "count", now.count_open_at_end, before.count_open_at_end,
-            whole.count_open_at_end),
+        _kpi("Median days to close", "median_days_to_close", now, before, whole),
+        _kpi("90th percentile days to close", "p90_days_to_close", now, before, whole),
+        _kpi("On-time rate", "on_time_rate", now, before, whole),
+        _kpi("Open at end of period", "count_open_at_end", now, before, whole),
     ]
     increases, decreases = biggest_changes(types, k)
     return DistrictBrief(
@@ -148,19 +154,21 @@ def _ordinal(n: int) -> str:
 
 
 def standing(summary: pd.DataFrame, district: str, k: int) -> tuple[str, ...]:
-    """Where the district ranks among all districts (those with at least k requests), in words."""
-    checks = (  # column, what, (best, worst), lower is better, value format
-        ("median_days_to_close", "median time to close", ("fastest", "slowest"), True,
-         lambda v: figures.days(v, unit=True)),
-        ("on_time_rate", "on-time rate", ("highest", "lowest"), False, figures.rate),
+    """Where the district ranks among all districts (those whose figure is shown: privacy's k
+    rule on the figure's own basis), in words."""
+    checks = (  # column, what, (best, worst), lower is better
+        ("median_days_to_close", "median time to close", ("fastest", "slowest"), True),
+        ("on_time_rate", "on-time rate", ("highest", "lowest"), False),
         ("requests_per_1000_residents", "number of requests per 1,000 residents",
-         ("highest", "lowest"), False, figures.per_thousand),
+         ("highest", "lowest"), False),
     )
     sentences = []
-    for column, what, (best, worst), lower_is_better, fmt in checks:
+    for column, what, (best, worst), lower_is_better in checks:
         if column not in summary:
             continue
-        ranked = summary[summary["count_requests"] >= k].dropna(subset=[column])
+        shown = [privacy.is_shown(column, privacy.basis_of(column, row), k)
+                 for row in summary.itertuples(index=False)]
+        ranked = summary[shown].dropna(subset=[column])
         if district not in set(ranked["district"]) or len(ranked) < 2:
             continue
         order = ranked.sort_values(column, ascending=lower_is_better).reset_index(drop=True)
@@ -171,10 +179,8 @@ def standing(summary: pd.DataFrame, district: str, k: int) -> tuple[str, ...]:
         else:
             from_bottom = total - position + 1
             rank = worst if from_bottom == 1 else f"{_ordinal(from_bottom)}-{worst}"
-        value = fmt(order.loc[position - 1, column])
+        value = figures.cell(column, order.loc[position - 1], k, unit=True)
         sentences.append(f"{district} has the {rank} {what} of the {total} districts ({value}).")
     if not sentences:
         sentences.append(f"Too few requests in {district} to rank it against other districts.")
     return tuple(sentences)
-
-

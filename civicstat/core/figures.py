@@ -1,6 +1,8 @@
-"""How figures are written for the public, in one place: counts with small ones suppressed
-("fewer than 10"), rates, days, changes, and tables of them. Used by the public pages, the map
-tooltips and the PDF brief, so a figure reads the same everywhere. No Streamlit here.
+"""How figures are written for the public, in one place: counts, rates, days, changes and
+tables of them. Whether a figure is shown at all is privacy.is_shown's decision (the k rule and
+each figure's basis): here a withheld figure reads "fewer than k" or "too few". Used by the public
+pages, the charts' labels, the map tooltips and the PDF brief, so a figure reads the same
+everywhere. No Streamlit here.
 """
 
 from __future__ import annotations
@@ -9,35 +11,13 @@ import math
 
 import pandas as pd
 
-from civicstat.core.privacy import suppress_small
+from civicstat.core import privacy
+from civicstat.core.values import missing
 
-TOO_FEW = "too few"  # a rate or median over fewer than k requests is not shown
+__all__ = ["TOO_FEW", "missing"]
 
-
-def missing(value: object) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def is_small(count: object, k: int) -> bool:
-    """True for a count that must be suppressed: 0 < count < k."""
-    return not missing(count) and 0 < int(count) < k
-
-
-def count(value: object, k: int) -> str:
-    """A count as shown publicly: '1,234', '0' or 'fewer than k'."""
-    return "no data" if missing(value) else suppress_small(int(value), k)
-
-
-def rate(value: object, basis: object = None, k: int = 0) -> str:
-    """A share as a whole percentage; TOO_FEW when it rests on fewer than k requests."""
-    if is_small(basis, k):
-        return TOO_FEW
-    return "no data" if missing(value) else f"{float(value):.0%}"
+TOO_FEW = privacy.TOO_FEW
+NO_DATA = "no data"
 
 
 def day_count(value: float) -> str:
@@ -57,18 +37,38 @@ def day_change(difference: float, decimals: int | None = None) -> str:
     return f"{difference:+.{decimals}f}"
 
 
-def days(value: object, basis: object = None, k: int = 0, unit: bool = False) -> str:
-    """Days as day_count gives them ('1.2', or '1.2 days' with unit); TOO_FEW on fewer than k
-    requests."""
-    if is_small(basis, k):
-        return TOO_FEW
+WRITERS = {  # a shown value of each kind of figure
+    "count": lambda value: f"{int(value):,}",
+    "rate": lambda value: f"{float(value):.0%}",
+    "days": lambda value: day_count(float(value)),
+    "per_thousand": lambda value: f"{float(value):,.1f}",
+}
+
+
+def figure(name: str, value: object, basis: object, k: int, *, unit: bool = False) -> str:
+    """One public figure (a privacy.FIGURES name) as text: "fewer than k" / "too few" when
+    privacy withholds it, "no data" when there is none, else written for its kind ("1.2 days"
+    with unit)."""
+    if not privacy.is_shown(name, basis, k):
+        return privacy.withheld_text(name, k)
     if missing(value):
-        return "no data"
-    return day_count(float(value)) + (" days" if unit else "")
+        return NO_DATA
+    kind = privacy.FIGURES[name].kind
+    return WRITERS[kind](value) + (" days" if unit and kind == "days" else "")
 
 
-def per_thousand(value: object) -> str:
-    return "no data" if missing(value) else f"{float(value):,.1f}"
+def _value(row: object, column: str) -> object:
+    return getattr(row, column) if isinstance(row, tuple) else row[column]  # type: ignore[index]
+
+
+def cell(name: str, row: object, k: int, *, unit: bool = False) -> str:
+    """The figure `name` of a query row (its basis read from the same row) as text."""
+    return figure(name, _value(row, name), privacy.basis_of(name, row), k, unit=unit)
+
+
+def count(value: object, k: int, name: str = "count_requests") -> str:
+    """A count as shown publicly: '1,234', '0' or 'fewer than k' (a count is its own basis)."""
+    return figure(name, value, value, k)
 
 
 def change(current: object, previous: object, kind: str) -> str | None:
@@ -86,36 +86,38 @@ def change(current: object, previous: object, kind: str) -> str | None:
     return day_change(current - previous, decimals=2 if small else 1) + " days"
 
 
-def format_value(value: object, kind: str, k: int, basis: object = None) -> str:
-    """One value of a given kind: count, rate, days, per_thousand, date, text."""
-    if kind == "count":
-        return count(value, k)
-    if kind == "rate":
-        return rate(value, basis, k)
-    if kind == "days":
-        return days(value, basis, k)
-    if kind == "per_thousand":
-        return TOO_FEW if is_small(basis, k) else per_thousand(value)
+def figure_change(
+    name: str, current: object, previous: object, basis: object, basis_previous: object, k: int
+) -> str | None:
+    """The change of figure `name` against the previous period, or None: none is given unless
+    both figures are shown (a change would reveal a withheld one)."""
+    if not (privacy.is_shown(name, basis, k) and privacy.is_shown(name, basis_previous, k)):
+        return None
+    kind = privacy.FIGURES[name].kind
+    return change(current, previous, "count" if kind in ("count", "per_thousand") else kind)
+
+
+def table_cell(row: object, column: str, kind: str, k: int) -> str:
+    """One cell of a table for people: text, a date, or a public figure (privacy.FIGURES)."""
+    value = _value(row, column)
     if kind == "date":
         return "" if missing(value) else f"{pd.Timestamp(value):%d %b %Y}"
-    return "" if missing(value) else str(value)
+    if kind == "text":
+        return "" if missing(value) else str(value)
+    if privacy.FIGURES[column].kind != kind:
+        raise ValueError(f"{column} is a {privacy.FIGURES[column].kind}, not a {kind}")
+    return cell(column, row, k)
 
 
-def display_table(
-    frame: pd.DataFrame,
-    columns: dict[str, tuple[str, str]],
-    k: int,
-    basis: str | None = "count_requests",
-) -> pd.DataFrame:
-    """A table of strings for people: {column: (label, kind)} in that order, counts below k
-    suppressed, rates and medians resting on fewer than k requests (the `basis` column) hidden."""
-    out = {}
-    bases = frame[basis] if basis and basis in frame else pd.Series(None, index=frame.index)
-    for column, (label, kind) in columns.items():
-        out[label] = [
-            format_value(value, kind, k, base)
-            for value, base in zip(frame[column], bases, strict=True)
-        ]
+def display_table(frame: pd.DataFrame, columns: dict[str, tuple[str, str]], k: int) -> pd.DataFrame:
+    """A table of strings for people: {column: (label, kind)} in that order, kind text, date or
+    the figure's own kind (count, rate, days, per_thousand): each figure shown or withheld by
+    privacy.is_shown on its own basis, read from the same row."""
+    rows = list(frame.itertuples(index=False))
+    out = {
+        label: [table_cell(row, column, kind, k) for row in rows]
+        for column, (label, kind) in columns.items()
+    }
     return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
 
 
@@ -133,13 +135,15 @@ def on_time_sentence(name: str, on_time: int, eligible: int, k: int) -> str:
     """'Housing closed 92% of its requests on time (1,234 of 1,341 that were due).'"""
     if eligible == 0:
         return f"{name} had no requests due in this period."
-    if is_small(eligible, k):
-        return f"{name} had {count(eligible, k)} requests due: too few to give a rate."
+    if not privacy.is_shown("on_time_rate", eligible, k):
+        return (f"{name} had {count(eligible, k, 'count_on_time_eligible')} requests due: "
+                "too few to give a rate.")
     share = on_time / eligible
     in_ten = round(share * 10)
     return (
         f"{name} closed {share:.0%} of its requests on time, about {in_ten} in every 10 "
-        f"({count(on_time, k)} of {count(eligible, k)} that were due)."
+        f"({count(on_time, k, 'count_on_time')} of {count(eligible, k, 'count_on_time_eligible')} "
+        "that were due)."
     )
 
 
@@ -148,7 +152,9 @@ def change_sentence(name: str, current: int, previous: int, k: int) -> str:
     trend = signed_percent(current, previous)
     if trend == "new this period":
         return f"{name}: {count(current, k)} requests, none in the previous period."
-    if is_small(current, k) or is_small(previous, k):  # a percentage would reveal the count
+    if not (privacy.is_shown("count_requests", current, k)
+            and privacy.is_shown("count_requests_previous", previous, k)):
+        # a percentage would reveal a withheld count
         direction = "up" if current > previous else "down"
         return f"{name}: {count(current, k)} requests, {direction} from {count(previous, k)}."
     return f"{name}: {count(current, k)} requests, {trend} from {count(previous, k)}."

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+from civicstat.core import privacy
+
 AS_OF = (
     "“Now” is the data's as-of time: the latest created, updated or closed time in the data, "
     "not the clock on the wall, so the same data always gives the same numbers."
@@ -50,7 +52,20 @@ def target_text(hours: float | None) -> str:
     return f"{days / 7:g} weeks"
 
 
-PRIVACY_TIERS = {
-    "no_location": "published without a location",
-    "aggregate_only": "published only as city-wide counts",
-}
+PRIVACY_TIERS = privacy.SENSITIVE_TIERS
+
+
+def small_numbers(k: int) -> list[str]:
+    """The k rule and what each figure rests on, as Markdown list lines (from privacy.FIGURES,
+    the table the pages, maps, charts and the PDF apply)."""
+    return [
+        f"- Counts below **{k}** are shown as “{privacy.fewer_than(k)}”, in tables, charts, map "
+        f"tooltips and downloads, and a rate or median resting on fewer than {k} requests reads "
+        f"“{privacy.TOO_FEW}”. What each rests on:",
+        *(f"  - {label}: {basis}." for label, basis in privacy.basis_table()),
+        "  - Every count (requests, open, overdue, due, closed): itself.",
+        f"- A withheld figure is never drawn at its size: its bar has no length, its point is left "
+        f"out of the line, its hexagon or district is grey, no axis or legend break lies below "
+        f"{k}, and no change against the previous period is given when either figure is "
+        "withheld.",
+    ]

@@ -1,4 +1,10 @@
-"""Plotly chart builders: frames in, figures out, in a colour-blind-safe palette (Okabe-Ito)."""
+"""Plotly chart builders: frames in, figures out, in a colour-blind-safe palette (Okabe-Ito).
+
+Public charts draw what civicstat.core.privacy allows: a withheld figure (a count below k, a rate
+or median on too small a basis) is drawn without a size (`privacy.drawn` gives None: no bar
+length, no point on a line) and labelled "fewer than k" / "too few"; when nothing is left to draw
+at a size, the value axis is hidden (its autorange would otherwise still suggest a scale).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
+from civicstat.core import figures, privacy
 from civicstat.web.figure_cache import cached_figure
 
 # Okabe & Ito (2008): distinguishable with the common forms of colour blindness.
@@ -29,19 +36,39 @@ def _layout(fig: go.Figure, *, y_title: str, height: int = 340) -> go.Figure:
     return fig
 
 
+def _hide_scale_if_nothing_drawn(fig: go.Figure, values: list, axis: str, k: int) -> go.Figure:
+    """The value axis hidden, with a note, when no value is drawn at its size (all withheld)."""
+    if values and all(v is None for v in values):
+        fig.update_layout({axis: {"visible": False}})
+        fig.add_annotation(
+            text=f"Too few to draw: each value rests on fewer than {k} requests "
+            "(the table gives them)",
+            xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False, font={"color": "#55595f"},
+        )
+    return fig
+
+
 @cached_figure
-def opened_closed_weekly(weeks: pd.DataFrame) -> go.Figure:
-    """Requests opened and closed per week; partial weeks at the edges drawn as open markers."""
+def opened_closed_weekly(weeks: pd.DataFrame, k: int) -> go.Figure:
+    """Requests opened and closed per week; partial weeks at the edges drawn as open markers;
+    weeks with fewer than k opened (or closed) are left out of that line."""
     full = weeks["count_days_in_period"] >= 7
     fig = go.Figure()
+    drawn_all = []
     for column, name, color in (
         ("count_opened", "Opened", OPENED_COLOR),
         ("count_closed", "Closed", CLOSED_COLOR),
     ):
+        drawn = privacy.drawn(column, weeks[column], weeks[column], k)
+        drawn_all += drawn
+        hover = [
+            f"{figures.count(value, k, column)} {name.lower()} ({days} days in period)"
+            for value, days in zip(weeks[column], weeks["count_days_in_period"], strict=True)
+        ]
         fig.add_trace(
             go.Scatter(
                 x=weeks["week_start"],
-                y=weeks[column],
+                y=drawn,
                 name=name,
                 mode="lines+markers",
                 line={"color": color, "width": 3, "dash": "solid" if name == "Opened" else "dot"},
@@ -50,12 +77,12 @@ def opened_closed_weekly(weeks: pd.DataFrame) -> go.Figure:
                     "size": 7,
                     "symbol": ["circle" if f else "circle-open" for f in full],
                 },
-                customdata=weeks["count_days_in_period"],
-                hovertemplate="%{y:,} " + name.lower() + " (%{customdata} days in period)"
-                "<extra></extra>",
+                customdata=hover,
+                hovertemplate="%{customdata}<extra></extra>",
             )
         )
-    return _layout(fig, y_title="Requests per week")
+    _layout(fig, y_title="Requests per week")
+    return _hide_scale_if_nothing_drawn(fig, drawn_all, "yaxis", k)
 
 
 # --- public pages -------------------------------------------------------------------------------
@@ -67,7 +94,7 @@ LAST_YEAR_DASH = "dot"
 @cached_figure
 def ranked_bars(
     labels: list[str],
-    values: list[float],
+    values: list[float | None],
     hover: list[str],
     *,
     x_title: str,
@@ -75,14 +102,16 @@ def ranked_bars(
     percent: bool = False,
     text: list[str] | None = None,
 ) -> go.Figure:
-    """Horizontal bars, largest at the top, with a value label on each bar."""
+    """Horizontal bars, largest at the top, with a value label on each bar. `values` as
+    privacy.drawn gives them: a None bar has no length, only its label (from `text`) at zero."""
     fig = go.Figure(
         go.Bar(
             x=values,
             y=labels,
             orientation="h",
             marker={"color": color},
-            text=text,
+            text=[None if v is None else t for v, t in zip(values, text, strict=True)]
+            if text else None,
             textposition="outside",
             cliponaxis=False,
             customdata=hover,
@@ -98,25 +127,37 @@ def ranked_bars(
         xaxis={"title": x_title, "rangemode": "tozero", "gridcolor": "#e5e5e5",
                "tickformat": ".0%" if percent else ",", "range": [0, 1.08] if percent else None},
     )
+    for label, value, words in zip(labels, values, text or [""] * len(labels), strict=True):
+        if value is None:  # withheld: its words where the bar would start, no length
+            fig.add_annotation(x=0, y=label, text=html.escape(words), showarrow=False,
+                               xanchor="left", font={"color": "#55595f"})
+    if values and all(v is None for v in values):
+        fig.update_layout(xaxis={"visible": False})
     return fig
 
 
 @cached_figure
-def volume_with_last_year(series: list[tuple[str, pd.DataFrame, list[str]]], grain: str) -> go.Figure:
-    """Requests per week or month: one colour per series, this year solid, a year earlier dotted.
+def volume_with_last_year(
+    series: list[tuple[str, pd.DataFrame, list[str]]], grain: str, k: int
+) -> go.Figure:
+    """Requests per week or month: one colour per series, this year solid, a year earlier dotted;
+    a week or month with fewer than k requests is left out of its line.
 
     `series`: (name, frame with bucket_start / count_requests / count_requests_last_year,
     hover text per row)."""
     fig = go.Figure()
+    drawn_all = []
     for index, (name, frame, hover) in enumerate(series):
         color = OKABE_ITO[index % len(OKABE_ITO)]
         for column, suffix, dash, width in (
             ("count_requests", "", "solid", 3),
             ("count_requests_last_year", " (a year earlier)", LAST_YEAR_DASH, 2),
         ):
+            drawn = privacy.drawn(column, frame[column], frame[column], k)
+            drawn_all += drawn
             fig.add_trace(
                 go.Scatter(
-                    x=frame["bucket_start"], y=frame[column], name=f"{name}{suffix}",
+                    x=frame["bucket_start"], y=drawn, name=f"{name}{suffix}",
                     mode="lines+markers", line={"color": color, "width": width, "dash": dash},
                     marker={"size": 6 if dash == "solid" else 4, "symbol": [
                         "circle" if full else "circle-open" for full in
@@ -128,40 +169,63 @@ def volume_with_last_year(series: list[tuple[str, pd.DataFrame, list[str]]], gra
                     hoverinfo=None if dash == "solid" else "skip",
                 )
             )
-    return _layout(fig, y_title=f"Requests per {grain}", height=380)
+    _layout(fig, y_title=f"Requests per {grain}", height=380)
+    return _hide_scale_if_nothing_drawn(fig, drawn_all, "yaxis", k)
 
 
 @cached_figure
-def days_to_close_bands(labels: list[str], shares: list[float], hover: list[str]) -> go.Figure:
-    """How long requests took to close: the share of closed requests in each band of days."""
+def days_to_close_bands(bands: pd.DataFrame, k: int) -> go.Figure:
+    """How long requests took to close: the share of closed requests in each band of days
+    (days_to_close_distribution.sql); a band of fewer than k requests has no bar."""
+    shares = privacy.drawn("share_of_closed", bands["share_of_closed"], bands["count_requests"], k)
+    labels = [figures.cell("share_of_closed", row, k) for row in bands.itertuples(index=False)]
+    hover = [
+        f"{html.escape(str(row.band_label))}: {figures.count(row.count_requests, k)} requests "
+        f"({label})"
+        for row, label in zip(bands.itertuples(index=False), labels, strict=True)
+    ]
     fig = go.Figure(
         go.Bar(
-            x=labels, y=shares, marker={"color": OKABE_ITO[2]},
-            text=[f"{s:.0%}" if s == s else "" for s in shares], textposition="outside",
+            x=bands["band_label"].tolist(), y=shares, marker={"color": OKABE_ITO[2]},
+            text=[label if share is not None else None for share, label in
+                  zip(shares, labels, strict=True)],
+            textposition="outside",
             cliponaxis=False, customdata=hover, hovertemplate="%{customdata}<extra></extra>",
         )
     )
     _layout(fig, y_title="Share of closed requests", height=340)
     fig.update_layout(hovermode="closest", yaxis={"tickformat": ".0%"}, showlegend=False)
-    return fig
+    for band, share, label in zip(bands["band_label"], shares, labels, strict=True):
+        if share is None:  # withheld: its words at the foot of the band, no height
+            fig.add_annotation(x=band, y=0, yanchor="bottom", text=html.escape(label),
+                               showarrow=False, textangle=-90, font={"color": "#55595f"})
+    return _hide_scale_if_nothing_drawn(fig, shares, "yaxis", k)
 
 
 @cached_figure
-def backlog_over_time(frame: pd.DataFrame, hover_open: list[str], hover_overdue: list[str]) -> go.Figure:
-    """Requests open, and open past their due date, at the end of each day or week."""
+def backlog_over_time(frame: pd.DataFrame, k: int) -> go.Figure:
+    """Requests open, and open past their due date, at the end of each day or week (a day with
+    fewer than k is left out of its line)."""
     fig = go.Figure()
-    for column, name, color, dash, hover in (
-        ("count_open", "Open", OPENED_COLOR, "solid", hover_open),
-        ("count_overdue", "Open and past due", OKABE_ITO[5], "dash", hover_overdue),
+    drawn_all = []
+    for column, name, color, dash in (
+        ("count_open", "Open", OPENED_COLOR, "solid"),
+        ("count_overdue", "Open and past due", OKABE_ITO[5], "dash"),
     ):
+        drawn = privacy.drawn(column, frame[column], frame[column], k)
+        drawn_all += drawn
+        hover = [f"End of {day:%d %b %Y}: {figures.count(value, k, column)} "
+                 + ("open" if column == "count_open" else "open and past due")
+                 for day, value in zip(frame["last_day"], frame[column], strict=True)]
         fig.add_trace(
             go.Scatter(
-                x=frame["last_day"], y=frame[column], name=name, mode="lines",
+                x=frame["last_day"], y=drawn, name=name, mode="lines",
                 line={"color": color, "width": 3, "dash": dash},
                 customdata=hover, hovertemplate="%{customdata}<extra></extra>",
             )
         )
-    return _layout(fig, y_title="Requests open", height=340)
+    _layout(fig, y_title="Requests open", height=340)
+    return _hide_scale_if_nothing_drawn(fig, drawn_all, "yaxis", k)
 
 
 # --- staff pages --------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ already keeps staff pages from the public, and this is the second lock.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -21,7 +22,7 @@ from civicstat.core.brief import DistrictBrief, build_brief
 from civicstat.core.city import city_dir_from_env
 from civicstat.core.filters import Filters
 from civicstat.serve.queries import get_query
-from civicstat.serve.snapshots import connect_snapshot, file_identity, read_info
+from civicstat.serve.snapshots import SnapshotMissing, connect_snapshot, file_identity, read_info
 from civicstat.web import auth
 
 # Results kept per audience: bounds the cache's memory (a 10-minute soak grew RSS by about
@@ -96,3 +97,29 @@ def internal_query(name: str, **params: object) -> pd.DataFrame:
 def district_brief(filters: Filters, district: str) -> DistrictBrief:
     """The district briefing's figures from public.duckdb (each query cached as above)."""
     return build_brief(filters, district, public_info(), public_query)
+
+
+@dataclass(frozen=True)
+class PublicStart:
+    """What every public page starts from: the snapshot's info and the filter choices
+    (filter_options.sql), or why there is nothing to show (`missing`)."""
+
+    info: dict | None
+    options: pd.DataFrame | None
+    missing: str | None = None
+
+
+def public_start() -> PublicStart:
+    """The public snapshot's info and filter choices; `missing` says why not when nothing is
+    published."""
+    try:
+        return PublicStart(public_info(), public_query("filter_options"))
+    except SnapshotMissing as absent:
+        return PublicStart(None, None, str(absent))
+
+
+def district_summary(filters: Filters) -> pd.DataFrame:
+    """district_summary.sql for every district (a district filter only highlights its own)."""
+    return public_query(
+        "district_summary", **filters.params("start", "end", without=("district",))
+    )

@@ -1,4 +1,10 @@
-"""pydeck map builders: districts coloured by a metric, with escaped tooltips and a legend."""
+"""pydeck map builders: districts coloured by a metric, with escaped tooltips and a legend.
+
+Public maps colour what civicstat.core.privacy allows: a withheld figure (a count below k, a rate
+or median on too small a basis) has no colour class (it is drawn in WITHHELD grey, its tooltip
+reads "fewer than k" / "too few"), class breaks come from shown values only, and a scale of
+counts has no break below k.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +18,14 @@ import pandas as pd
 import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
 
-from civicstat.core.figures import day_count
-from civicstat.core.privacy import suppress_small
+from civicstat.core import figures, privacy
 from civicstat.web.figure_cache import cached_figure
 
 # Light to dark blue (ColorBrewer "Blues", 5 classes): sequential and colour-blind safe.
 SEQUENTIAL = [(239, 243, 255), (189, 215, 231), (107, 174, 214), (49, 130, 189), (8, 81, 156)]
 NO_DATA = (210, 210, 210)
+WITHHELD = (150, 150, 150)  # a figure the k rule withholds: no colour class
+LEGEND_FORMATS = {"count": ",.0f", "rate": ".0%", "days": ".1f", "per_thousand": ",.1f"}
 
 
 class CompactDeck(pdk.Deck):
@@ -36,38 +43,46 @@ class CompactDeck(pdk.Deck):
 
 @dataclass(frozen=True)
 class MapMetric:
-    column: str
+    column: str  # a figure of privacy.FIGURES: how it is written and what it rests on
     label: str
-    fmt: str  # format spec for one value
     lower_is_better: bool = False
-    is_count: bool = False  # a count: below the privacy threshold k it reads "fewer than k"
-    is_days: bool = False  # a number of days: written as figures.day_count writes them
+
+    @property
+    def fmt(self) -> str:
+        """Format spec of a class break in the legend."""
+        return LEGEND_FORMATS[privacy.FIGURES[self.column].kind]
 
 
 # The figures a district map can be coloured by (the Overview, Map and district pages share them).
 DISTRICT_METRICS: dict[str, MapMetric] = {
-    "count_requests": MapMetric("count_requests", "Requests", ",.0f", is_count=True),
+    "count_requests": MapMetric("count_requests", "Requests"),
     "requests_per_1000_residents": MapMetric(
-        "requests_per_1000_residents", "Requests per 1,000 residents", ",.1f"
+        "requests_per_1000_residents", "Requests per 1,000 residents"
     ),
     "median_days_to_close": MapMetric(
-        "median_days_to_close", "Median days to close", ".1f", lower_is_better=True, is_days=True
+        "median_days_to_close", "Median days to close", lower_is_better=True
     ),
-    "on_time_rate": MapMetric("on_time_rate", "On-time rate", ".0%"),
+    "on_time_rate": MapMetric("on_time_rate", "On-time rate"),
     "count_open_at_end": MapMetric(
-        "count_open_at_end", "Open at end of period", ",.0f", lower_is_better=True, is_count=True
+        "count_open_at_end", "Open at end of period", lower_is_better=True
     ),
 }
 
 
-def format_value(value: object, metric: MapMetric, k: int | None = None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
-        return "no data"
-    if metric.is_count and k:
-        return suppress_small(int(value), k)
-    if metric.is_days:
-        return day_count(float(value))
-    return format(value, metric.fmt)
+def _classes(
+    figure: str, values: pd.Series, bases: pd.Series, k: int, palette: list, classes: int
+) -> tuple[list[float], list[tuple[int, int, int]], list[bool]]:
+    """(class breaks, fill per row, withheld per row) for a figure's values: breaks from the
+    values shown only (and, for counts, none below k); a withheld value is WITHHELD grey, a
+    missing one NO_DATA grey."""
+    drawn = privacy.drawn(figure, values, bases, k)
+    withheld = [not privacy.is_shown(figure, basis, k) for basis in bases]
+    breaks = class_breaks(pd.Series(drawn, dtype=float), classes)
+    if privacy.FIGURES[figure].is_count:
+        breaks = privacy.count_breaks(breaks, k)
+    fills = [WITHHELD if hidden else color_for(value, breaks, palette)
+             for value, hidden in zip(drawn, withheld, strict=True)]
+    return breaks, fills, withheld
 
 
 def class_breaks(values: pd.Series, classes: int = len(SEQUENTIAL)) -> list[float]:
@@ -79,40 +94,40 @@ def class_breaks(values: pd.Series, classes: int = len(SEQUENTIAL)) -> list[floa
     return [b for b in breaks if b < float(clean.max())] or breaks[:1]
 
 
-def color_for(value: object, breaks: list[float]) -> tuple[int, int, int]:
-    if value is None or pd.isna(value):
+def color_for(
+    value: object, breaks: list[float], palette: list = SEQUENTIAL
+) -> tuple[int, int, int]:
+    if figures.missing(value):
         return NO_DATA
     index = sum(1 for b in breaks if float(value) > b)
-    return SEQUENTIAL[min(index, len(SEQUENTIAL) - 1)]
+    return palette[min(index, len(palette) - 1)]
 
 
 @cached_figure
 def district_choropleth(
-    districts: pd.DataFrame, metric: MapMetric, highlight: str | None = None, k: int | None = None
+    districts: pd.DataFrame, metric: MapMetric, k: int, highlight: str | None = None
 ) -> tuple[pdk.Deck, list[tuple[tuple[int, int, int], str]]]:
     """A deck of district polygons coloured by `metric`, and its legend (colour, text) pairs.
 
-    `districts` needs district, center_lat, center_lon, geometry_json and the metric column.
-    Every text shown in a tooltip is HTML-escaped here: pydeck renders tooltips as HTML.
+    `districts` needs district, center_lat, center_lon, geometry_json, the metric column and its
+    basis (privacy.FIGURES). Every text shown in a tooltip is HTML-escaped here: pydeck renders
+    tooltips as HTML.
     """
-    breaks = class_breaks(districts[metric.column])
+    bases = pd.Series([privacy.basis_of(metric.column, row)
+                       for row in districts.itertuples(index=False)], dtype=object)
+    breaks, fills, withheld = _classes(
+        metric.column, districts[metric.column], bases, k, SEQUENTIAL, len(SEQUENTIAL)
+    )
     features = []
-    for row in districts.itertuples(index=False):
-        value = getattr(row, metric.column)
-        color = color_for(value, breaks)
+    for row, fill in zip(districts.itertuples(index=False), fills, strict=True):
         features.append(
             {
                 "type": "Feature",
                 "geometry": json.loads(row.geometry_json),
                 "properties": {
                     "name": html.escape(str(row.district)),
-                    "value": html.escape(
-                        # a rate or median over fewer than k requests would reveal a small count
-                        "too few" if k and not metric.is_count
-                        and 0 < getattr(row, "count_requests", k) < k
-                        else format_value(value, metric, k)
-                    ),
-                    "fill": [*color, 200],
+                    "value": html.escape(figures.cell(metric.column, row, k)),
+                    "fill": [*fill, 200],
                     "line": [0, 0, 0, 255] if row.district == highlight else [60, 60, 60, 160],
                     "width": 4 if row.district == highlight else 1,
                 },
@@ -142,17 +157,24 @@ def district_choropleth(
             "style": {"backgroundColor": "#1f2937", "color": "white", "fontSize": "14px"},
         },
     )
-    return deck, legend(breaks, metric)
+    items = legend(breaks, metric.fmt, SEQUENTIAL)
+    if any(withheld):
+        items.append((WITHHELD, privacy.withheld_text(metric.column, k)))
+    if any(fill == NO_DATA for fill in fills) or not items:
+        items.append((NO_DATA, "no data"))
+    return deck, items
 
 
-def legend(breaks: list[float], metric: MapMetric) -> list[tuple[tuple[int, int, int], str]]:
-    """(colour, range text) for each class, plus 'no data'."""
+def legend(
+    breaks: list[float], fmt: str, palette: list = SEQUENTIAL
+) -> list[tuple[tuple[int, int, int], str]]:
+    """(colour, range text) for each class (none without breaks)."""
     if not breaks:
-        return [(NO_DATA, "no data")]
+        return []
     edges = [None, *breaks, None]
-    fmt = _distinct_format(breaks, metric.fmt)
+    fmt = _distinct_format(breaks, fmt)
     items = []
-    for index, color in enumerate(SEQUENTIAL[: len(breaks) + 1]):
+    for index, color in enumerate(palette[: len(breaks) + 1]):
         low, high = edges[index], edges[index + 1]
         if low is None:
             text = f"up to {format(high, fmt)}"
@@ -233,26 +255,21 @@ def density_hexagons(
     """Hexagons coloured by their number of requests over the district outlines, and a legend.
 
     `cells` comes from density_cells.sql (at most 50,000 rows: the browser never gets points).
-    Tooltips give the count ("fewer than k" below the threshold) and the median days to close,
-    HTML-escaped. With `focus`, the view fits that district, which is drawn with a heavy outline.
+    A hexagon of fewer than k requests is WITHHELD grey (no colour class); tooltips give the
+    count and the median days to close as privacy allows, HTML-escaped. With `focus`, the view
+    fits that district, which is drawn with a heavy outline.
     """
-    counts = cells["count_requests"].astype(float)
-    breaks = class_breaks(counts, len(DENSITY))
-    data = []
-    for row in cells.itertuples(index=False):
-        index = sum(1 for b in breaks if row.count_requests > b)
-        small = 0 < row.count_requests < k
-        data.append(
-            {
-                "polygon": hexagon(row.center_lat, row.center_lon, row.ref_lat, cell_km),
-                "fill": [*DENSITY[min(index, len(DENSITY) - 1)], 190],
-                "requests": html.escape(suppress_small(int(row.count_requests), k)),
-                "median": html.escape(
-                    "too few to say" if small or pd.isna(row.median_days_to_close)
-                    else day_count(float(row.median_days_to_close))
-                ),
-            }
-        )
+    counts = cells["count_requests"]
+    breaks, fills, withheld = _classes("count_requests", counts, counts, k, DENSITY, len(DENSITY))
+    data = [
+        {
+            "polygon": hexagon(row.center_lat, row.center_lon, row.ref_lat, cell_km),
+            "fill": [*fill, 190],
+            "requests": html.escape(figures.cell("count_requests", row, k)),
+            "median": html.escape(figures.cell("median_days_to_close", row, k)),
+        }
+        for row, fill in zip(cells.itertuples(index=False), fills, strict=True)
+    ]
     hexagons = pdk.Layer(
         "PolygonLayer", data, id="density", pickable=True, stroked=False, filled=True,
         get_polygon="polygon", get_fill_color="fill",
@@ -268,8 +285,10 @@ def density_hexagons(
             "style": {"backgroundColor": "#1f2937", "color": "white", "fontSize": "14px"},
         },
     )
-    items = legend(breaks, MapMetric("count_requests", "Requests per hexagon", ",.0f"))
-    return deck, [(DENSITY[i], text) for i, (_, text) in enumerate(items)]
+    items = legend(breaks, LEGEND_FORMATS["count"], DENSITY)
+    if any(withheld):
+        items.append((WITHHELD, privacy.fewer_than(k)))
+    return deck, items
 
 
 def district_outlines(

@@ -1,17 +1,20 @@
-"""Streamlit building blocks pages share: filters bound to the URL, KPI tiles, legends, tables."""
+"""Streamlit building blocks pages share: filters bound to the URL, KPI tiles, legends, tables,
+charts and maps of public figures. They take frames (the pages fetch them through the data layer)
+and show each figure as civicstat.core.privacy allows (through figures and the chart and map
+builders): nothing here runs a query or restates the k rule."""
 
 from __future__ import annotations
 
 import datetime as dt
 import html
-import math
 import re
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from civicstat.core import figures
+from civicstat.core import figures, privacy
 from civicstat.core.filters import (
     DEFAULT_PERIOD,
     DIMENSION_LABELS,
@@ -19,8 +22,10 @@ from civicstat.core.filters import (
     Filters,
     resolve_period,
 )
-from civicstat.core.privacy import suppress_small
 from civicstat.web.figure_cache import cached_figure
+
+if TYPE_CHECKING:
+    from civicstat.web.data import PublicStart
 
 
 def as_datetime(value: object) -> dt.datetime:
@@ -94,34 +99,26 @@ def _choices(options: pd.DataFrame) -> dict[str, dict[str | None, list[str]]]:
     return choices
 
 
-def _is_missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value)
+KPI_TILES = (  # (label, figure, delta colour): the Overview's four headline figures
+    ("Requests received", "count_requests", "off"),
+    ("Median days to close", "median_days_to_close", "inverse"),
+    ("On-time rate", "on_time_rate", "normal"),
+    ("Open at end of period", "count_open_at_end", "inverse"),
+)
 
 
-def kpi_tiles(
-    current: pd.Series, previous: pd.Series, period_days: int, k: int | None = None
-) -> None:
-    """The four headline figures with their change against the previous period.
-    With `k`, counts below k read "fewer than k" (and their change is not shown)."""
-    def count(value: object) -> str:
-        return suppress_small(int(value), k) if k else f"{int(value):,}"
-
-    tiles = [
-        ("Requests received", "count_requests", "count", count, "off"),
-        ("Median days to close", "median_days_to_close", "days", figures.day_count, "inverse"),
-        ("On-time rate", "on_time_rate", "rate", lambda v: f"{v:.0%}", "normal"),
-        ("Open at end of period", "count_open_at_end", "count", count, "inverse"),
-    ]
-    columns = st.columns(len(tiles))
-    for column, (label, key, kind, fmt, colour) in zip(columns, tiles, strict=True):
-        value = current[key]
-        small = kind == "count" and k and not _is_missing(value) and (
-            0 < value < k or 0 < previous[key] < k
-        )
+def kpi_tiles(current: pd.Series, previous: pd.Series, period_days: int, k: int) -> None:
+    """The four headline figures (overview_kpis.sql rows) with their change against the previous
+    period: each shown or withheld on its own basis; no change unless both periods' are shown."""
+    columns = st.columns(len(KPI_TILES))
+    for column, (label, name, colour) in zip(columns, KPI_TILES, strict=True):
         column.metric(
             label,
-            "no data" if _is_missing(value) else fmt(value),
-            delta=None if small else figures.change(value, previous[key], kind),
+            figures.cell(name, current, k),
+            delta=figures.figure_change(
+                name, current[name], previous[name], privacy.basis_of(name, current),
+                privacy.basis_of(name, previous), k,
+            ),
             delta_color=colour,
             help=f"Change against the previous {period_days} days",
             border=True,
@@ -193,24 +190,21 @@ READABLE_STYLE = """<style>
 
 
 def public_page(
-    title: str, dimensions: tuple[str, ...] = PUBLIC_DIMENSIONS, lede: str | None = None
+    title: str, start: PublicStart, dimensions: tuple[str, ...] = PUBLIC_DIMENSIONS,
+    lede: str | None = None,
 ) -> tuple[dict, Filters]:
-    """Start a public page: the snapshot's info (or a plain message if nothing is published),
-    the title ("{city}" in it becomes the city's name), the sidebar filters bound to the URL,
-    and the as-of line. Returns (info, filters)."""
-    from civicstat.serve.snapshots import SnapshotMissing
-    from civicstat.web import data
-
-    try:
-        info = data.public_info()
-    except SnapshotMissing as missing:
-        st.error(f"No published data yet. {missing}")
+    """Start a public page from data.public_start(): the snapshot's info (or a plain message if
+    nothing is published), the title ("{city}" in it becomes the city's name), the sidebar
+    filters bound to the URL, and the as-of line. Returns (info, filters)."""
+    if start.missing is not None:
+        st.error(f"No published data yet. {start.missing}")
         st.stop()
+    info = start.info
     st.html(READABLE_STYLE)
     st.title(title.format(city=info["city_name"]))
     if lede:
         st.markdown(lede)
-    filters = sidebar_filters(info, data.public_query("filter_options"), dimensions)
+    filters = sidebar_filters(info, start.options, dimensions)
     as_of = pd.Timestamp(info["as_of"])
     st.caption(
         f"Data as of **{as_of:%A %d %B %Y, %H:%M}** ({md(info['timezone'])}). "
@@ -224,12 +218,11 @@ def data_table(
     columns: dict[str, tuple[str, str]],
     k: int,
     *,
-    basis: str | None = "count_requests",
     expander: str | None = "Show the data",
 ) -> None:
-    """A table of figures for people (counts below k suppressed; see figures.display_table),
-    in a collapsed "show the data" expander unless `expander` is None."""
-    table = _table_for_people(frame, columns, k, basis)
+    """A table of figures for people (each shown or withheld on its own basis; see
+    figures.display_table), in a collapsed "show the data" expander unless `expander` is None."""
+    table = _table_for_people(frame, columns, k)
     if expander is None:
         st.dataframe(table, hide_index=True, width="stretch")
     else:
@@ -237,19 +230,16 @@ def data_table(
 
 
 @cached_figure
-def _table_for_people(
-    frame: pd.DataFrame, columns: dict[str, tuple[str, str]], k: int, basis: str | None
-) -> pa.Table:
+def _table_for_people(frame: pd.DataFrame, columns: dict[str, tuple[str, str]], k: int) -> pa.Table:
     """figures.display_table as an Arrow table, which st.dataframe sends without converting."""
-    return pa.Table.from_pandas(
-        figures.display_table(frame, columns, k, basis=basis), preserve_index=False
-    )
+    return pa.Table.from_pandas(figures.display_table(frame, columns, k), preserve_index=False)
 
 
 def suppression_note(k: int) -> None:
     st.caption(
-        f"To protect privacy, counts below {k} read “fewer than {k}”, and rates or medians "
-        f"resting on fewer than {k} requests read “{figures.TOO_FEW}”."
+        f"To protect privacy, counts below {k} read “{privacy.fewer_than(k)}”, and rates or "
+        f"medians resting on fewer than {k} requests read “{privacy.TOO_FEW}” (and are not "
+        "drawn). [What each figure rests on](/about)"
     )
 
 
@@ -280,11 +270,20 @@ BREAKDOWN_COLUMNS = {  # breakdown.sql's figures, as a people-readable table
 def _breakdown_hover(frame: pd.DataFrame, k: int) -> list[str]:
     return [
         f"<b>{html.escape(str(row.group_value))}</b><br>"
-        f"{figures.count(row.count_requests, k)} requests<br>"
-        f"on time: {figures.rate(row.on_time_rate, row.count_requests, k)}<br>"
-        f"median days to close: {figures.days(row.median_days_to_close, row.count_requests, k)}"
+        f"{figures.cell('count_requests', row, k)} requests<br>"
+        f"on time: {figures.cell('on_time_rate', row, k)}<br>"
+        f"median days to close: {figures.cell('median_days_to_close', row, k)}"
         for row in frame.itertuples(index=False)
     ]
+
+
+def _bars(frame: pd.DataFrame, figure: str, k: int) -> tuple[list, list[str]]:
+    """(bar lengths as privacy.drawn gives them, value labels) of one figure of the rows."""
+    rows = list(frame.itertuples(index=False))
+    return (
+        privacy.drawn(figure, frame[figure], [privacy.basis_of(figure, r) for r in rows], k),
+        [figures.cell(figure, row, k) for row in rows],
+    )
 
 
 def top_request_types(types: pd.DataFrame, k: int, limit: int = 10) -> None:
@@ -295,11 +294,11 @@ def top_request_types(types: pd.DataFrame, k: int, limit: int = 10) -> None:
     if top.empty or top["count_requests"].sum() == 0:
         st.info("No requests match these filters in this period.")
         return
+    lengths, labels = _bars(top, "count_requests", k)
     st.plotly_chart(
         charts.ranked_bars(
-            [str(v) for v in top["group_value"]], top["count_requests"].tolist(),
-            _breakdown_hover(top, k), x_title="Requests in the period",
-            text=[figures.count(v, k) for v in top["count_requests"]],
+            [str(v) for v in top["group_value"]], lengths, _breakdown_hover(top, k),
+            x_title="Requests in the period", text=labels,
         ),
         width="stretch", config={"displayModeBar": False},
     )
@@ -317,14 +316,12 @@ def on_time_by_department(departments: pd.DataFrame, k: int) -> list[str]:
     if rated.empty:
         st.info("No requests were due in this period.")
         return []
-    shown = [figures.rate(r.on_time_rate, r.count_on_time_eligible, k) for r in rated.itertuples()]
+    lengths, labels = _bars(rated, "on_time_rate", k)
     st.plotly_chart(
         charts.ranked_bars(
-            [str(v) for v in rated["group_value"]],
-            [None if s == figures.TOO_FEW else v for s, v in zip(shown, rated["on_time_rate"],
-                                                                 strict=True)],
-            _breakdown_hover(rated, k), x_title="Share of due requests closed on time",
-            color=charts.OKABE_ITO[2], percent=True, text=shown,
+            [str(v) for v in rated["group_value"]], lengths, _breakdown_hover(rated, k),
+            x_title="Share of due requests closed on time",
+            color=charts.OKABE_ITO[2], percent=True, text=labels,
         ),
         width="stretch", config={"displayModeBar": False},
     )
@@ -338,7 +335,7 @@ def on_time_by_department(departments: pd.DataFrame, k: int) -> list[str]:
         rated,
         {"group_value": ("Department", "text"), "count_on_time": ("Closed on time", "count"),
          "count_on_time_eligible": ("Due", "count"), **BREAKDOWN_COLUMNS},
-        k, basis="count_on_time_eligible",
+        k,
     )
     return sentences
 
@@ -364,27 +361,24 @@ DISTRICT_COLUMNS = {  # district_summary.sql's figures, as a people-readable tab
 
 
 def district_map(
-    filters: Filters, k: int, *, default_metric: str, height: int, key: str | None = None
-) -> pd.DataFrame:
-    """The districts coloured by a metric the visitor picks, with the legend and the table
-    (district_summary.sql for every district: a district filter only highlights its own).
-    Returns the districts' rows (empty, with a note, when the city has no districts)."""
-    from civicstat.web import data, maps
+    districts: pd.DataFrame, filters: Filters, k: int, *, default_metric: str, height: int,
+    key: str | None = None,
+) -> None:
+    """The districts (data.district_summary: every district; a district filter only highlights
+    its own) coloured by a metric the visitor picks, with the legend and the table; a note
+    instead when the city has no districts."""
+    from civicstat.web import maps
 
-    districts = data.public_query(
-        "district_summary", **filters.params("start", "end", without=("district",))
-    )
     if districts.empty:
         st.info("This city has no district boundaries configured.")
-        return districts
+        return
     metric = district_metric_picker(districts, default=default_metric)
     deck, legend_items = maps.district_choropleth(
-        districts, metric, highlight=filters.dimensions.get("district"), k=k
+        districts, metric, k, highlight=filters.dimensions.get("district")
     )
     st.pydeck_chart(deck, height=height, width="stretch", key=key)
     legend(legend_items, metric.label)
     data_table(districts, DISTRICT_COLUMNS, k)
-    return districts
 
 
 def hexagon_table(cells: pd.DataFrame, k: int) -> None:
@@ -407,15 +401,15 @@ def volume_chart(series: dict[str, pd.DataFrame], grain: str, k: int) -> None:
     for name, frame in series.items():
         hover = [
             f"<b>{html.escape(name)}</b>, {grain} of {row.bucket_start:%d %b %Y}<br>"
-            f"{figures.count(row.count_requests, k)} requests "
-            f"(a year earlier: {figures.count(row.count_requests_last_year, k)})"
+            f"{figures.cell('count_requests', row, k)} requests "
+            f"(a year earlier: {figures.cell('count_requests_last_year', row, k)})"
             + ("" if row.count_days_in_period >= (7 if grain == "week" else 28)
                else f"<br>{row.count_days_in_period} days in the period")
             for row in frame.itertuples(index=False)
         ]
         traces.append((name, frame, hover))
     st.plotly_chart(
-        charts.volume_with_last_year(traces, grain), width="stretch",
+        charts.volume_with_last_year(traces, grain, k), width="stretch",
         config={"displayModeBar": False},
     )
     st.caption(
@@ -433,5 +427,5 @@ def volume_chart(series: dict[str, pd.DataFrame], grain: str, k: int) -> None:
          "count_requests": ("Requests", "count"),
          "count_requests_last_year": ("A year earlier", "count"),
          "count_days_in_period": ("Days in period", "text")},
-        k, basis=None,
+        k,
     )

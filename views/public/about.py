@@ -9,7 +9,7 @@ from civicstat.core.privacy import COORDINATE_DECIMALS
 from civicstat.exports import opendata
 from civicstat.web import data, ui
 
-info, filters = ui.public_page("How we measure", dimensions=())
+info, filters = ui.public_page("How we measure", data.public_start(), dimensions=())
 k = int(info["k"])
 
 st.header("What the numbers mean")
@@ -27,7 +27,7 @@ ui.data_table(
     data.public_query("sources"),
     {"source": ("Source", "text"), "count_requests": ("Requests", "count"),
      "first_created_at": ("First request", "date"), "last_created_at": ("Last request", "date")},
-    k, basis=None, expander=None,
+    k, expander=None,
 )
 
 st.header("Privacy, as applied to this data")
@@ -37,9 +37,8 @@ st.markdown(
     f"- Published columns only: {', '.join(opendata.data_dictionary()['column'])}. "
     f"Never published: {', '.join(opendata.withheld_columns())}.\n"
     f"- Locations are rounded to {COORDINATE_DECIMALS} decimals of a degree (about 100 m).\n"
-    f"- Counts below **{k}** are shown as “fewer than {k}”, in tables, map tooltips and downloads, "
-    f"and rates or medians resting on fewer than {k} requests are not shown.\n"
-    f"- {len(sensitive)} request types are sensitive: "
+    + "".join(f"{line}\n" for line in methodology.small_numbers(k))
+    + f"- {len(sensitive)} request types are sensitive: "
     + ("; ".join(
         f"{ui.md(row.request_type)} ({methodology.PRIVACY_TIERS.get(row.privacy_tier, '')})"
         for row in sensitive.itertuples()
@@ -59,7 +58,7 @@ if not totals.empty:
         totals,
         {"request_type": ("Request type", "text"), "department": ("Department", "text"),
          "count_requests": ("Requests", "count")},
-        k, basis=None, expander=None,
+        k, expander=None,
     )
 
 st.header("Service targets")
@@ -71,5 +70,5 @@ ui.data_table(
     catalog.assign(target=catalog["target_hours"].map(methodology.target_text)),
     {"department": ("Department", "text"), "category": ("Category", "text"),
      "request_type": ("Request type", "text"), "target": ("Target", "text")},
-    k, basis=None, expander="Show all service targets",
+    k, expander="Show all service targets",
 )

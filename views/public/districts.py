@@ -8,7 +8,7 @@ from civicstat.exports import brief_pdf
 from civicstat.web import data, maps, ui
 
 info, filters = ui.public_page(
-    "District briefing",
+    "District briefing", data.public_start(),
     dimensions=("department", "category", "request_type", "channel"),
 )
 k = int(info["k"])

@@ -5,12 +5,13 @@ import streamlit as st
 
 from civicstat.web import data, maps, ui
 
-info, filters = ui.public_page("Where requests come from")
+info, filters = ui.public_page("Where requests come from", data.public_start())
 k = int(info["k"])
 
 st.header("Districts")
-districts = ui.district_map(
-    filters, k, default_metric="count_requests", height=520, key="district_map"
+districts = data.district_summary(filters)
+ui.district_map(
+    districts, filters, k, default_metric="count_requests", height=520, key="district_map"
 )
 
 st.header("Request density")

@@ -8,7 +8,7 @@ from civicstat.exports.formats import FORMATS
 from civicstat.web import data, ui
 
 info, filters = ui.public_page(
-    "Open data",
+    "Open data", data.public_start(),
     lede="Every public request record behind this dashboard, for the period and filters you "
     "choose in the sidebar. Street addresses, residents' descriptions and staff notes are never "
     "published; locations are rounded to about 100 m.",
@@ -21,7 +21,7 @@ if total == 0:
     st.info("No records match these filters in this period.")
 else:
     st.markdown(
-        f"**{figures.count(total, k)} records** match: {ui.md(filters.describe())}."
+        f"**{figures.count(total, k, 'count_records')} records** match: {ui.md(filters.describe())}."
         + (f" A download holds the first {opendata.MAX_ROWS:,} of them; narrow the filters for "
            "the rest." if total > opendata.MAX_ROWS else "")
     )
@@ -48,7 +48,7 @@ else:
         summary,
         {"request_type": ("Request type", "text"), "department": ("Department", "text"),
          "count_records": ("Records", "count"), "count_with_location": ("With a location", "count")},
-        k, basis=None, expander=None,
+        k, expander=None,
     )
 
 st.header("Data dictionary")

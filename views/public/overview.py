@@ -5,7 +5,9 @@ import streamlit as st
 
 from civicstat.web import charts, data, ui
 
-info, filters = ui.public_page("{city}: how the city responds to service requests")
+info, filters = ui.public_page(
+    "{city}: how the city responds to service requests", data.public_start()
+)
 k = int(info["k"])
 st.caption(
     f"Each figure is compared with the {filters.period.days} days before. "
@@ -23,14 +25,14 @@ if weeks["count_opened"].sum() == 0 and weeks["count_closed"].sum() == 0:
     st.info("No requests match these filters in this period.")
 else:
     st.plotly_chart(
-        charts.opened_closed_weekly(weeks), width="stretch", config={"displayModeBar": False}
+        charts.opened_closed_weekly(weeks, k), width="stretch", config={"displayModeBar": False}
     )
     st.caption("Hollow markers: weeks only partly inside the period.")
     ui.data_table(
         weeks,
         {"week_start": ("Week starting", "date"), "count_opened": ("Opened", "count"),
          "count_closed": ("Closed", "count"), "count_days_in_period": ("Days in period", "text")},
-        k, basis=None,
+        k,
     )
 
 breakdown_params = filters.params("start", "end", "prev_start")
@@ -53,6 +55,7 @@ if in_words:
     ui.bullets(in_words, columns=2)
 
 st.header("By district")
-districts = ui.district_map(filters, k, default_metric="median_days_to_close", height=480)
-if not districts.empty:
-    ui.suppression_note(k)
+ui.district_map(
+    data.district_summary(filters), filters, k, default_metric="median_days_to_close", height=480
+)
+ui.suppression_note(k)

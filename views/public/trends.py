@@ -3,10 +3,10 @@ took to close, and the backlog of open requests over time."""
 
 import streamlit as st
 
-from civicstat.core import figures
+from civicstat.core import figures, privacy
 from civicstat.web import charts, data, ui
 
-info, filters = ui.public_page("Trends")
+info, filters = ui.public_page("Trends", data.public_start())
 k = int(info["k"])
 
 st.header("How many requests, and how that compares with a year earlier")
@@ -61,35 +61,26 @@ kpis = data.public_query(
 ).set_index("period")
 current = kpis.loc["current"]
 bands = data.public_query("days_to_close_distribution", **filters.params("start", "end"))
-closed = int(bands["count_requests"].sum())
+closed = privacy.basis_of("median_days_to_close", current)  # created in the period, closed since
 if closed == 0:
     st.info("No request created in this period has been closed yet.")
-elif figures.is_small(closed, k):
+elif not privacy.is_shown("median_days_to_close", closed, k):
     st.info(f"Fewer than {k} requests created in this period have been closed: too few to chart.")
 else:
     st.markdown(
-        f"Of the {figures.count(closed, k)} requests made in the period and closed since, "
-        f"half were closed within **{figures.days(current['median_days_to_close'], unit=True)}** "
-        f"and nine in ten within **{figures.days(current['p90_days_to_close'], unit=True)}**."
+        f"Of the {figures.count(closed, k, 'count_with_days_to_close')} requests made in the "
+        "period and closed since, half were closed within "
+        f"**{figures.cell('median_days_to_close', current, k, unit=True)}** and nine in ten "
+        f"within **{figures.cell('p90_days_to_close', current, k, unit=True)}**."
     )
-    hover = [
-        f"{html_label}: {figures.count(c, k)} requests ({s:.0%})"
-        for html_label, c, s in zip(
-            bands["band_label"], bands["count_requests"], bands["share_of_closed"].fillna(0),
-            strict=True,
-        )
-    ]
     st.plotly_chart(
-        charts.days_to_close_bands(
-            bands["band_label"].tolist(), bands["share_of_closed"].tolist(), hover
-        ),
-        width="stretch", config={"displayModeBar": False},
+        charts.days_to_close_bands(bands, k), width="stretch", config={"displayModeBar": False}
     )
     ui.data_table(
         bands,
         {"band_label": ("Days to close", "text"), "count_requests": ("Requests", "count"),
          "share_of_closed": ("Share of closed requests", "rate")},
-        k, basis=None,
+        k,
     )
 
 st.header("Open requests over time")
@@ -100,18 +91,12 @@ st.markdown(
     "date. A rising line means requests arrive faster than they are closed."
 )
 st.plotly_chart(
-    charts.backlog_over_time(
-        backlog,
-        [f"End of {t:%d %b %Y}: {figures.count(v, k)} open" for t, v in
-         zip(backlog["last_day"], backlog["count_open"], strict=True)],
-        [f"{figures.count(v, k)} open and past due" for v in backlog["count_overdue"]],
-    ),
-    width="stretch", config={"displayModeBar": False},
+    charts.backlog_over_time(backlog, k), width="stretch", config={"displayModeBar": False}
 )
 ui.data_table(
     backlog,
     {"last_day": ("At the end of", "date"), "count_open": ("Open", "count"),
      "count_overdue": ("Open and past due", "count")},
-    k, basis=None,
+    k,
 )
 ui.suppression_note(k)
