@@ -198,7 +198,7 @@ def _types_table(pdf, fonts: _Fonts, brief: DistrictBrief) -> None:
         _row(pdf, fonts, ["No requests in this period", "", "", "", ""], widths)
     for row in brief.top_types.itertuples(index=False):
         _row(pdf, fonts, [
-            figures.format_value(getattr(row, column), kind, brief.k, row.count_requests)
+            figures.table_cell(row, column, kind, brief.k)
             for column, _, kind, _ in TYPE_COLUMNS
         ], widths)
 
