@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet -c requirements.lock -e ".[test]"
 	touch $(STAMP)
 
-# Rebuilt when the generator or the snapshot format changes (a few seconds at 1M requests).
-$(CITY)/build/public.duckdb: civicstat/demo/generator.py civicstat/publish/build.py civicstat/publish/staff_tables.py civicstat/core/privacy.py civicstat/core/definitions.py civicstat/serve/snapshots.py | $(STAMP)
+# Rebuilt when the generator, the snapshot format or a publish-time model (queries/snapshot)
+# changes (a few seconds at 1M requests).
+$(CITY)/build/public.duckdb: civicstat/demo/generator.py civicstat/publish/build.py civicstat/publish/models.py $(shell find queries/snapshot -name '*.sql') civicstat/core/privacy.py civicstat/core/definitions.py civicstat/serve/snapshots.py | $(STAMP)
 	$(BIN)/civicstat demo $(CITY) --rows $(DEMO_ROWS)
 
 demo: $(STAMP)

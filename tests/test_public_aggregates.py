@@ -1,4 +1,4 @@
-"""The public pages' figures that publish-time tables serve (civicstat/publish/build.py: daily_flows,
+"""The public pages' figures that publish-time tables serve (queries/snapshot: daily_flows,
 daily_type_flows, open_now, daily_overdue, daily_close_bands, counted_requests, channels,
 map_reference) equal an independent pandas computation from the request rows, on the
 demo city and on an "edge" city: the demo city with information-only calls, requests closed

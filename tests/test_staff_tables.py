@@ -1,4 +1,4 @@
-"""The internal snapshot's publish-time tables for the staff pages (civicstat/publish/staff_tables.py), and
+"""The internal snapshot's publish-time tables for the staff pages (queries/snapshot/staff/), and
 the staff queries that read them, against pandas over the snapshot's own request rows."""
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
 """The metric definitions of GUIDE.md, written once as SQL over the canonical columns.
 
-publish.py stores them as columns of every snapshot's `requests` table, so every query, public
-or internal, reads the same definition instead of restating it:
+The publish step stores them as columns of every snapshot's `requests` table (the model
+queries/snapshot/base/requests.sql splices derived_columns() in as `{{ derived_columns }}`, with
+the snapshot's as-of time bound as $as_of), so every query, public or internal, reads the same
+definition instead of restating it. Which requests count in performance figures is not here: the
+model queries/snapshot/base/performance_requests.sql decides it, once.
 
 - days_to_close: closed_at − created_at in days, for closed requests where that is not negative.
 - is_on_time: for requests with a due date that are closed, or still open and already past due
@@ -18,12 +21,11 @@ or internal, reads the same definition instead of restating it:
 
 from __future__ import annotations
 
-import datetime as dt
 
-
-def derived_columns(as_of: dt.datetime | None, alias: str = "r") -> str:
-    """SELECT-list items computing the derived columns (as_of is the snapshot's as-of time)."""
-    moment = f"timestamp '{as_of:%Y-%m-%d %H:%M:%S}'" if as_of else "null::timestamp"
+def derived_columns(alias: str = "r") -> str:
+    """SELECT-list items computing the derived columns. The snapshot's as-of time is the bound
+    parameter $as_of (a TIMESTAMP, NULL for an empty store), never text in the SQL."""
+    moment = "$as_of::timestamp"
     r = alias
     is_closed = f"({r}.status = 'closed' and {r}.closed_at is not null)"
     return f"""
@@ -46,18 +48,3 @@ DERIVED_COLUMN_NAMES = (
     "days_to_close", "is_on_time", "open_until", "is_overdue", "is_information_only"
 )
 
-
-def dimension_macro(name: str, table: str) -> str:
-    """SQL creating table macro `name`: the rows of `table` matching the five dimension filters
-    (NULL = all). `name` and `table` are module constants, never user input."""
-    return f"""
-create or replace macro {name}(
-    p_department, p_district, p_category, p_request_type, p_channel
-) as table
-select * from {table}
-where (p_department is null or department = p_department)
-  and (p_district is null or district = p_district)
-  and (p_category is null or category = p_category)
-  and (p_request_type is null or request_type = p_request_type)
-  and (p_channel is null or channel = p_channel)
-"""  # noqa: S608

@@ -1,7 +1,7 @@
 -- returns: one row per (source, canonical field): how many requests the source has, how many have the field filled (not NULL and not blank), and that share
 -- params: none
 -- access: internal
--- The counts are made at publish (field_fill_counts, civicstat/publish/staff_tables.py): this reads a
+-- The counts are made at publish (queries/snapshot/staff/field_fill_counts.sql): this reads a
 -- few rows per source, never the request rows.
 with final as (
     select

@@ -16,16 +16,17 @@ matching as not materialized (
     select r.*
     from requests as r
     cross join address_pattern as a
-    where ($include_duplicates or r.closure is distinct from 'duplicate')
-      and ($request_id is null or r.request_id = $request_id)
-      and ($department is null or r.department = $department)
-      and ($district is null or r.district = $district)
-      and ($request_type is null or r.request_type = $request_type)
-      and ($channel is null or r.channel = $channel)
-      and ($status is null or r.status = $status)
-      and ($created_from is null or r.created_at >= $created_from)
-      and ($created_to is null or r.created_at < $created_to)
-      and ($address is null or r.address ilike a.pattern escape '\')
+    where
+        ($include_duplicates or is_not_duplicate(r.closure))
+        and ($request_id is null or r.request_id = $request_id)
+        and ($department is null or r.department = $department)
+        and ($district is null or r.district = $district)
+        and ($request_type is null or r.request_type = $request_type)
+        and ($channel is null or r.channel = $channel)
+        and ($status is null or r.status = $status)
+        and ($created_from is null or r.created_at >= $created_from)
+        and ($created_to is null or r.created_at < $created_to)
+        and ($address is null or r.address ilike a.pattern escape '\')
 ),
 
 matches_per_day as (
@@ -43,7 +44,7 @@ first_listed_day as (
     from (
         select day, sum(count_matching) over (order by day desc) as count_from_day
         from matches_per_day
-    )
+    ) as running
 ),
 
 listed as (

@@ -1,7 +1,7 @@
 -- returns: one row per request type: its department, target in days, and the median and 90th-percentile days to close of its requests created in the 365 days before the snapshot's as-of time and closed (duplicates left out), with how many that is
 -- params: none
 -- access: internal
--- The figures are computed at publish (type_typical_times, civicstat/publish/staff_tables.py).
+-- The figures are computed at publish (queries/snapshot/staff/type_typical_times.sql).
 with final as (
     select
         t.request_type,

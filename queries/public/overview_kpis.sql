@@ -3,8 +3,8 @@
 -- access: public
 -- Counts come from daily flows (scoped_type_flows; periods are whole days). Open at midnight
 -- D = open now, less the requests created on or after D, plus those closed on or after D
--- (civicstat/publish/build.py): only the days from the period's start on are read. The quantiles
--- read the two periods' rows of counted_requests.
+-- (queries/snapshot/flows/open_now.sql): only the days from the period's start on are read. The
+-- quantiles read the two periods' rows of counted_requests.
 with flows as (
     select * from scoped_type_flows($department, $district, $category, $request_type, $channel)
     where day >= $prev_start::date
