@@ -4,17 +4,17 @@
 with dimension_values as (
     select distinct 'department' as dimension, department as value, department from request_types
     union
-    select distinct 'category', category, department from request_types
+    select distinct 'category' as dimension, category as value, department from request_types
     union
-    select distinct 'request_type', request_type, department from request_types
+    select distinct 'request_type' as dimension, request_type as value, department from request_types
     union
-    select 'district', district, null from districts
+    select 'district' as dimension, district as value, null as department from districts
     union
-    select 'channel', channel, null from channels
+    select 'channel' as dimension, channel as value, null as department from channels
     union
-    select 'status', status, null from statuses
+    select 'status' as dimension, status as value, null as department from statuses
     union
-    select 'source', source, null from sources
+    select 'source' as dimension, source as value, null as department from sources
 ),
 
 final as (

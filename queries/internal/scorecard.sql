@@ -3,8 +3,8 @@
 -- access: internal
 -- Periods are whole days (start, end and prev_start are midnights) and as_of is the snapshot's
 -- as-of time. No request row is read but the closed ones' days_to_close (close_times) and, when
--- the period ends after the as-of time, the open ones (open_requests); see civicstat/publish/build.py
--- and civicstat/publish/staff_tables.py:
+-- the period ends after the as-of time, the open ones (open_requests); see the models
+-- in queries/snapshot (flows/, staff/):
 -- - counts and on-time counts: daily flows (scoped_type_flows) of the days in the two periods;
 -- - the median target: the requests created per request type (daily flows), weighted by type;
 -- - open at midnight D: open now − Σ_{day ≥ D} (created − closed) (open_now, daily flows);
@@ -105,10 +105,12 @@ median_targets_by_group as (
     select
         group_key,
         is_total,
-        any_value((low_target + (high_target - low_target) * fraction) / 24.0)
-            filter (where period = 'current') as median_target_days,
-        any_value((low_target + (high_target - low_target) * fraction) / 24.0)
-            filter (where period = 'previous') as prev_median_target_days
+        any_value(
+            (low_target + (high_target - low_target) * fraction) / 24.0
+        ) filter (where period = 'current') as median_target_days,
+        any_value(
+            (low_target + (high_target - low_target) * fraction) / 24.0
+        ) filter (where period = 'previous') as prev_median_target_days
     from median_targets
     group by all
 ),

@@ -3,7 +3,7 @@
 -- access: public
 -- A request is open at moment e when created_at < e and (open_until is null or open_until >= e)
 -- (civicstat/core/definitions.py); open and past due when also due_at < e. Periods are whole days, so
--- daily counts suffice (civicstat/publish/build.py): daily flows (+ created, − closed), daily_overdue
+-- daily counts suffice (queries/snapshot/flows): daily flows (+ created, − closed), daily_overdue
 -- (+ became past due while open, − closed while past due) and open_now (open now, and of them
 -- with a due date: the sum of each series' changes over all days). The backlog at the start of
 -- the period is then what is open now less the changes since, and each step adds its changes.
@@ -59,11 +59,12 @@ at_start as (
 ),
 
 steps as (
-    select unnest(generate_series(
-        date_trunc(settings.grain, $start::timestamp),
-        date_trunc(settings.grain, $end::timestamp - interval 1 microsecond),
-        settings.step
-    )) as step_start
+    select
+        unnest(generate_series(
+            date_trunc(settings.grain, $start::timestamp),
+            date_trunc(settings.grain, $end::timestamp - interval 1 microsecond),
+            settings.step
+        )) as step_start
     from settings
 ),
 
@@ -75,7 +76,7 @@ changes_by_step as (
     from changes
     cross join settings
     where changes.day < $end::date
-    group by 1
+    group by all
 ),
 
 final as (
@@ -83,11 +84,9 @@ final as (
         least(steps.step_start + settings.step, $end::timestamp) as counted_at,
         (least(steps.step_start + settings.step, $end::timestamp) - interval 1 microsecond)::date
             as last_day,
-        (at_start.count_open
-            + sum(coalesce(c.open_change, 0)) over (order by steps.step_start))::bigint
+        (at_start.count_open + sum(coalesce(c.open_change, 0)) over (order by steps.step_start))::bigint
             as count_open,
-        (at_start.count_overdue
-            + sum(coalesce(c.overdue_change, 0)) over (order by steps.step_start))::bigint
+        (at_start.count_overdue + sum(coalesce(c.overdue_change, 0)) over (order by steps.step_start))::bigint
             as count_overdue
     from steps
     cross join settings

@@ -59,7 +59,7 @@ open_changes as (
         count_open as open_change
     from scoped_open($department, $district, $category, $request_type, $channel)
     union all
-    select group_value, -(count_created - count_closed)
+    select group_value, -(count_created - count_closed) as open_change
     from flows
     where day >= $end::date
 ),

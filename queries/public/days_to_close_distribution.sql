@@ -2,7 +2,7 @@
 -- params: start TIMESTAMP, end TIMESTAMP, department VARCHAR NULL, district VARCHAR NULL, category VARCHAR NULL, request_type VARCHAR NULL, channel VARCHAR NULL
 -- access: public
 -- The bands and the counts per day of creation come from the snapshot (days_to_close_bands,
--- daily_close_bands: civicstat/publish/build.py); periods are whole days.
+-- daily_close_bands: queries/snapshot/flows); periods are whole days.
 with counted as (
     select band_order, sum(count_closed) as count_requests
     from scoped_close_bands($department, $district, $category, $request_type, $channel)
@@ -16,7 +16,7 @@ final as (
         bands.band_label,
         coalesce(counted.count_requests, 0)::bigint as count_requests,
         coalesce(counted.count_requests, 0)
-            / nullif(sum(coalesce(counted.count_requests, 0)) over (), 0) as share_of_closed
+        / nullif(sum(coalesce(counted.count_requests, 0)) over (), 0) as share_of_closed
     from days_to_close_bands as bands
     left join counted using (band_order)
 )

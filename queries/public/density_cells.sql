@@ -4,7 +4,7 @@
 -- Reads the period's rows of counted_requests (requests that count in performance figures, per
 -- day of creation: periods are whole days).
 with reference as (
-    -- the districts' mean centre latitude, else the requests' mean latitude (civicstat/publish/build.py)
+    -- the districts' mean centre latitude, else the requests' mean latitude (map_reference)
     select ref_lat from map_reference
 ),
 
@@ -15,8 +15,9 @@ located as (
         days_to_close
     from scoped_counted($department, $district, $category, $request_type, $channel)
     cross join reference
-    where day >= $start::date and day < $end::date
-      and lat is not null and lon is not null
+    where
+        day >= $start::date and day < $end::date
+        and lat is not null and lon is not null
 ),
 
 -- axial coordinates (q, r) of a pointy-top hexagon grid with circumradius 1, rounded in cube space

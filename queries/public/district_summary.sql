@@ -24,7 +24,7 @@ open_changes as (
     from scoped_open($department, null, $category, $request_type, $channel)
     where district is not null
     union all
-    select district, -(count_created - count_closed)
+    select district, -(count_created - count_closed) as open_change
     from flows
     where day >= $end::date
 ),

@@ -10,13 +10,13 @@ with public_types as (
 dimension_values as (
     select distinct 'department' as dimension, department as value, department from public_types
     union
-    select distinct 'category', category, department from public_types
+    select distinct 'category' as dimension, category as value, department from public_types
     union
-    select distinct 'request_type', request_type, department from public_types
+    select distinct 'request_type' as dimension, request_type as value, department from public_types
     union
-    select 'district', district, null from districts
+    select 'district' as dimension, district as value, null as department from districts
     union
-    select 'channel', channel, null from channels
+    select 'channel' as dimension, channel as value, null as department from channels
 ),
 
 final as (

@@ -4,12 +4,13 @@
 with filtered as (
     select request_type, department, lat
     from requests
-    where created_at >= $start and created_at < $end
-      and ($department is null or department = $department)
-      and ($district is null or district = $district)
-      and ($category is null or category = $category)
-      and ($request_type is null or request_type = $request_type)
-      and ($channel is null or channel = $channel)
+    where
+        created_at >= $start and created_at < $end
+        and ($department is null or department = $department)
+        and ($district is null or district = $district)
+        and ($category is null or category = $category)
+        and ($request_type is null or request_type = $request_type)
+        and ($channel is null or channel = $channel)
 ),
 
 final as (

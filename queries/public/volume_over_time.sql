@@ -22,8 +22,9 @@ days_last_year as (
     -- the days that a year (or 364 days) later fall in the period, and a few more
     select day, sum(count_created) as count_requests
     from scoped_type_flows($department, $district, $category, $request_type, $channel)
-    where day >= ($start::timestamp - interval 1 year - interval 7 day)::date
-      and day < ($end::timestamp - interval 364 day)::date
+    where
+        day >= ($start::timestamp - interval 1 year - interval 7 day)::date
+        and day < ($end::timestamp - interval 364 day)::date
     group by day
 ),
 
@@ -47,11 +48,12 @@ last_year as (
 ),
 
 buckets as (
-    select unnest(generate_series(
-        date_trunc(settings.grain, $start::timestamp),
-        date_trunc(settings.grain, $end::timestamp - interval 1 microsecond),
-        settings.step
-    )) as bucket_start
+    select
+        unnest(generate_series(
+            date_trunc(settings.grain, $start::timestamp),
+            date_trunc(settings.grain, $end::timestamp - interval 1 microsecond),
+            settings.step
+        )) as bucket_start
     from settings
 ),
 
@@ -63,7 +65,10 @@ final as (
         date_diff(
             'day',
             greatest(buckets.bucket_start, date_trunc('day', $start::timestamp)),
-            least(buckets.bucket_start + settings.step, date_trunc('day', $end::timestamp - interval 1 microsecond) + interval 1 day)
+            least(
+                buckets.bucket_start + settings.step,
+                date_trunc('day', $end::timestamp - interval 1 microsecond) + interval 1 day
+            )
         ) as count_days_in_period
     from buckets
     cross join settings
