@@ -163,3 +163,16 @@ def test_only_the_newest_versions_are_kept(city):
     versions = list(city.build_dir.glob("public-*.duckdb"))
     assert len(versions) == 2
     assert city.public_path.is_symlink() and city.public_path.resolve() in versions
+
+
+def test_an_empty_store_publishes(tmp_path):
+    """No requests yet: the as-of time is NULL (bound, typed), every model is still built."""
+    city = make_small_city(tmp_path, rows=[])
+    info = publish(city)
+    assert info["as_of"] is None and info["count_requests"] == 0
+    with connect_snapshot(city.internal_path) as con:
+        assert con.execute("select count(*) from type_typical_times").fetchone()[0] == 0
+    with connect_snapshot(city.public_path) as con:
+        assert con.execute(
+            "select count(*) from scoped_type_flows(null, null, null, null, null)"
+        ).fetchone()[0] == 0

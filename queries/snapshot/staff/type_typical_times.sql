@@ -5,7 +5,7 @@
 -- depends: performance_requests, snapshot_info
 -- The request explorer compares one request with its type.
 with as_of as (
-    select as_of from snapshot_info
+    select as_of::timestamp as as_of from snapshot_info  -- typed even when NULL (an empty store)
 ),
 
 final as (
