@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from civicstat.core.explorer import typical_comparison
-from civicstat.core.figures import change, day_change, day_count, days
+from civicstat.core.figures import change, day_change, day_count, figure
 
 
 @pytest.mark.parametrize(("value", "text"), [
@@ -17,8 +17,8 @@ def test_day_count(value, text):
 
 
 def test_days_and_their_change_use_it():
-    assert days(0.031, unit=True) == "0.03 days"
-    assert days(0.031, basis=3, k=10) == "too few"
+    assert figure("median_days_to_close", 0.031, 12, 10, unit=True) == "0.03 days"
+    assert figure("median_days_to_close", 0.031, 3, 10) == "too few"
     assert change(0.03, 0.1, "days") == "-0.07 days"
     assert change(2.0, 1.0, "days") == "+1.0 days"
     assert change(0.849, 0.852, "days") == "-0.0 days"  # shown as 0.8 and 0.9: one decimal
