@@ -128,7 +128,7 @@ def test_open_data_csv_download(page, app_url):
     open_page(page, f"{app_url}/open-data?period=Last+30+days&department=Transportation")
     with page.expect_download(timeout=60_000) as download:
         page.get_by_role("button", name="Download CSV").click()
-    lines = download.value.path().read_text().splitlines()
+    lines = download.value.path().read_text(encoding="utf-8-sig").splitlines()
     assert lines[0] == ",".join(PUBLIC_COLUMN_NAMES)
     assert len(lines) > 10
     assert all(",Transportation," in line for line in lines[1:])
