@@ -1,4 +1,5 @@
-"""The metric definitions of GUIDE.md, written once as SQL over the canonical columns.
+"""The metric definitions (README: "What the numbers mean"), written once as SQL over the
+canonical columns.
 
 The publish step stores them as columns of every snapshot's `requests` table (the model
 queries/snapshot/base/requests.sql splices derived_columns() in as `{{ derived_columns }}`, with

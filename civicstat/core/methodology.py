@@ -1,5 +1,5 @@
-"""The definitions behind every figure, in the words the public pages use (GUIDE.md's
-"What the numbers mean" and the README's table say the same)."""
+"""The definitions behind every figure, in the words the public pages use (the README's "What
+the numbers mean" says the same; docs/architecture.md says where each rule is computed)."""
 
 from __future__ import annotations
 
