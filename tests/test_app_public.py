@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from civicstat.publish.build import publish
-from civicstat.web.pages import PAGE_SPECS, VIEWS_DIR
+from civicstat.web.pages import PAGE_SPECS
 
 from smallcity import make_small_city
-from test_support import APP, metric_values
+from test_support import metric_values, run_public_page
 
 PUBLIC_PAGES = [spec.file for spec in PAGE_SPECS if spec.file.startswith("public/")]
 MARCH = {"period": "Custom dates", "from": "2024-03-01", "to": "2024-03-31"}
@@ -42,21 +41,7 @@ def small_city(tmp_path_factory):
 @pytest.fixture()
 def open_page(small_city, monkeypatch):
     monkeypatch.setenv("CIVICSTAT_CITY", str(small_city.root))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-    def run(page: str, **params: str) -> AppTest:
-        # The overview through the router; the other pages as scripts of their own (AppTest's
-        # switch_page loses URL-bound widget values, and pages need nothing from the router).
-        script = APP if page == "public/overview.py" else VIEWS_DIR / page
-        app = AppTest.from_file(str(script), default_timeout=60)
-        for name, value in params.items():
-            app.query_params[name] = value
-        app.run()
-        assert not app.exception, app.exception
-        return app
-
-    return run
+    return run_public_page
 
 
 def decks(app: AppTest) -> list[dict]:

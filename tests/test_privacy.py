@@ -10,14 +10,13 @@ import re
 
 import numpy as np
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from civicstat.publish.build import publish
-from civicstat.web.pages import PAGE_SPECS, VIEWS_DIR
+from civicstat.web.pages import PAGE_SPECS
 
 from smallcity import ROWS, make_small_city
-from test_support import APP, metric_values
+from test_support import metric_values, run_public_page
 
 K = 3
 PUBLIC_PAGES = [spec.file for spec in PAGE_SPECS if spec.file.startswith("public/")]
@@ -47,19 +46,7 @@ def wider_city(tmp_path_factory):
 
 def _runner(city, monkeypatch):
     monkeypatch.setenv("CIVICSTAT_CITY", str(city.root))
-
-    def run(page: str, **params: str) -> AppTest:
-        st.cache_data.clear()
-        st.cache_resource.clear()
-        script = APP if page == "public/overview.py" else VIEWS_DIR / page
-        app = AppTest.from_file(str(script), default_timeout=60)
-        for name, value in params.items():
-            app.query_params[name] = value
-        app.run()
-        assert not app.exception, app.exception
-        return app
-
-    return run
+    return run_public_page
 
 
 @pytest.fixture()

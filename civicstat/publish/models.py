@@ -36,6 +36,7 @@ from civicstat import PROJECT_DIR
 from civicstat.core.definitions import DERIVED_COLUMN_NAMES, derived_columns
 from civicstat.core.privacy import public_select_list
 from civicstat.core.schema import COLUMN_NAMES
+from civicstat.serve.queries import Param, parse_param, read_header
 
 SNAPSHOT_MODELS_DIR = PROJECT_DIR / "queries" / "snapshot"
 SNAPSHOTS = ("internal", "public")
@@ -62,8 +63,6 @@ SPLICES = {
     "public_columns": public_select_list("r", "r.privacy_tier"),
 }
 
-_HEADER_LINE = re.compile(r"^--\s*(\w+):\s*(.*)$")
-_PARAM = re.compile(r"^(\w+)\s+([A-Z]+(?:\[\])?)(\s+NULL)?$")
 _SPLICE = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 _BOUND = re.compile(r"\$(\w+)")
 _COMMENT = re.compile(r"--[^\n]*")
@@ -71,13 +70,6 @@ _COMMENT = re.compile(r"--[^\n]*")
 
 class ModelError(ValueError):
     """A model file is malformed, or the models' dependencies cannot be ordered."""
-
-
-@dataclass(frozen=True)
-class Param:
-    name: str
-    sql_type: str
-    nullable: bool
 
 
 @dataclass(frozen=True)
@@ -131,15 +123,10 @@ def _items(value: str) -> tuple[str, ...]:
 def parse_model(path: Path) -> Model:
     """Read one model file and check its header."""
     text = path.read_text(encoding="utf-8")
-    header: dict[str, str] = {}
-    for line in text.splitlines():
-        if not line.startswith("--"):
-            break
-        match = _HEADER_LINE.match(line.strip())
-        if match:
-            if match.group(1) not in HEADER_KEYS:
-                raise ModelError(f"{path}: unknown header key '-- {match.group(1)}:'")
-            header[match.group(1)] = match.group(2).strip()
+    header = read_header(text)
+    for key in header:
+        if key not in HEADER_KEYS:
+            raise ModelError(f"{path}: unknown header key '-- {key}:'")
     for key in REQUIRED_KEYS:
         if key not in header:
             raise ModelError(f"{path}: header line '-- {key}:' is missing")
@@ -155,10 +142,10 @@ def parse_model(path: Path) -> Model:
         raise ModelError(f"{path}: '-- arguments:' is for macros, and every macro has it")
     params = []
     for item in _items(header["params"]):
-        match = _PARAM.match(item)
-        if not match:
+        param = parse_param(item)
+        if param is None:
             raise ModelError(f"{path}: cannot read parameter {item!r}")
-        params.append(Param(match.group(1), match.group(2), bool(match.group(3))))
+        params.append(param)
     if is_macro and params:
         raise ModelError(f"{path}: a macro takes arguments, not bound parameters")
     unknown = set(_SPLICE.findall(text)) - SPLICES.keys()

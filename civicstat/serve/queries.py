@@ -36,7 +36,7 @@ PARAM_TYPES: dict[str, tuple[type, ...]] = {
     "BOOLEAN": (bool,),
 }
 _HEADER_LINE = re.compile(r"^--\s*(\w+):\s*(.*)$")
-_PARAM = re.compile(r"^(\w+)\s+([A-Z]+)(\s+NULL)?$")
+_PARAM = re.compile(r"^(\w+)\s+([A-Z]+(?:\[\])?)(\s+NULL)?$")
 
 
 class QueryError(ValueError):
@@ -91,9 +91,9 @@ class Query:
             cursor.close()
 
 
-def parse_query(path: Path, access: str) -> Query:
-    """Read one .sql file and its header."""
-    text = path.read_text(encoding="utf-8")
+def read_header(text: str) -> dict[str, str]:
+    """The `-- key: value` lines a .sql file starts with (read queries and publish-time models
+    alike); comment lines that are not `key: value` are prose."""
     header: dict[str, str] = {}
     for line in text.splitlines():
         if not line.startswith("--"):
@@ -101,6 +101,19 @@ def parse_query(path: Path, access: str) -> Query:
         match = _HEADER_LINE.match(line.strip())
         if match:
             header[match.group(1)] = match.group(2).strip()
+    return header
+
+
+def parse_param(item: str) -> Param | None:
+    """One declared parameter, `name TYPE` or `name TYPE NULL`; None if it cannot be read."""
+    match = _PARAM.match(item)
+    return Param(match.group(1), match.group(2), bool(match.group(3))) if match else None
+
+
+def parse_query(path: Path, access: str) -> Query:
+    """Read one .sql file and its header."""
+    text = path.read_text(encoding="utf-8")
+    header = read_header(text)
     for key in ("returns", "params", "access"):
         if key not in header:
             raise QueryError(f"{path}: header line '-- {key}:' is missing")
@@ -110,10 +123,10 @@ def parse_query(path: Path, access: str) -> Query:
     for item in filter(None, (p.strip() for p in header["params"].split(","))):
         if item.lower() == "none":
             continue
-        match = _PARAM.match(item)
-        if not match or match.group(2) not in PARAM_TYPES:
+        param = parse_param(item)
+        if param is None or param.sql_type not in PARAM_TYPES:
             raise QueryError(f"{path}: cannot read parameter {item!r}")
-        params.append(Param(match.group(1), match.group(2), bool(match.group(3))))
+        params.append(param)
     used = set(re.findall(r"\$(\w+)", text))
     declared = {p.name for p in params}
     if used != declared:

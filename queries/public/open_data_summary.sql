@@ -6,11 +6,10 @@ with filtered as (
     from requests
     where
         created_at >= $start and created_at < $end
-        and ($department is null or department = $department)
-        and ($district is null or district = $district)
-        and ($category is null or category = $category)
-        and ($request_type is null or request_type = $request_type)
-        and ($channel is null or channel = $channel)
+        and matches_filters(
+            department, district, category, request_type, channel,
+            $department, $district, $category, $request_type, $channel
+        )
 ),
 
 final as (

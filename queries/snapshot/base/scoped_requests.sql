@@ -3,11 +3,9 @@
 -- materialized: macro
 -- arguments: p_department, p_district, p_category, p_request_type, p_channel
 -- snapshots: internal, public
--- depends: performance_requests
+-- depends: performance_requests, matches_filters
 select * from performance_requests
-where
-    (p_department is null or department = p_department)
-    and (p_district is null or district = p_district)
-    and (p_category is null or category = p_category)
-    and (p_request_type is null or request_type = p_request_type)
-    and (p_channel is null or channel = p_channel)
+where matches_filters(
+    department, district, category, request_type, channel,
+    p_department, p_district, p_category, p_request_type, p_channel
+)
