@@ -333,3 +333,41 @@ def test_kill_9_inside_the_transaction_leaves_store_and_snapshots(tmp_path):
     assert (counts["inserted"], counts["updated"], counts["unchanged"]) == (100, 300, 0)
     assert rows(city, "request_id, status")["S1"]["status"] == "closed"
     assert _digest(city.public_path) != snapshots[city.public_path]
+
+
+def test_implausible_dates_are_flagged_and_never_move_the_as_of(tmp_path):
+    """One record dated 2099 (or 1900) is kept but flagged, and the published as-of stays the
+    latest plausible time, so the default periods still show the city's data."""
+    from civicstat.core.city import load_city
+    from civicstat.publish.build import publish
+
+    city = make_city(tmp_path)
+    summary = ingest_files(city, [placeholder_file(tmp_path)], FrameAdapter([
+        rec("1", "2024-03-01 09:00"),
+        rec("2", "2024-03-05 10:30", closed_at="2024-03-06 08:00", status="closed"),
+        rec("future", "2099-01-01 00:00"),
+        rec("closed-in-future", "2024-03-02 09:00", closed_at="2099-06-01 00:00", status="closed"),
+        rec("ancient", "1900-01-01 00:00"),
+    ]), publish_after=False)
+    stored = rows(city)
+    assert stored["future"]["flags"] == ["date_in_future"]
+    assert stored["closed-in-future"]["flags"] == ["date_in_future"]
+    assert stored["ancient"]["flags"] == ["date_before_earliest"]
+    assert stored["1"]["flags"] == [] and stored["2"]["flags"] == []
+    assert summary.flagged == {"date_in_future": 2, "date_before_earliest": 1}
+    info = publish(load_city(city.root))
+    assert str(info["as_of"]) == "2024-03-06 08:00:00"
+
+
+def test_earliest_plausible_date_comes_from_city_toml(tmp_path):
+    city = make_city(tmp_path)
+    (city.root / "city.toml").write_text(
+        (city.root / "city.toml").read_text() + '\n[quality]\nearliest_date = "2020-01-01"\n')
+    from civicstat.core.city import load_city
+
+    city = load_city(city.root)
+    ingest_files(city, [placeholder_file(tmp_path)], FrameAdapter([
+        rec("old", "2019-12-31 23:00"), rec("new", "2020-01-01 00:00"),
+    ]), publish_after=False)
+    stored = rows(city)
+    assert stored["old"]["flags"] == ["date_before_earliest"] and stored["new"]["flags"] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -11,6 +12,9 @@ from civicstat import PROJECT_DIR
 
 DEFAULT_CITY_DIR = PROJECT_DIR / "data" / "demo"
 SENSITIVE_TIERS = ("no_location", "aggregate_only")
+# Times before this are flagged as implausible unless city.toml says otherwise ([quality]
+# earliest_date): no 311 system is older (Baltimore's, the first, opened in 1996).
+DEFAULT_EARLIEST_DATE = dt.date(1996, 1, 1)
 
 
 class CityConfigError(ValueError):
@@ -40,6 +44,7 @@ class City:
     sensitive: dict[str, str] = field(default_factory=dict)
     # (lat, lon) points the city's system uses for "location unknown" (e.g. City Hall)
     placeholder_points: tuple[tuple[float, float], ...] = ()
+    earliest_date: dt.date = DEFAULT_EARLIEST_DATE  # earlier times are flagged date_before_earliest
 
     @property
     def store_path(self) -> Path:
@@ -99,6 +104,14 @@ def load_city(root: Path | str) -> City:
                 f"{path}: sensitive type {rtype!r} has tier {tier!r}; "
                 f"use one of {', '.join(SENSITIVE_TIERS)}"
             )
+    earliest = raw.get("quality", {}).get("earliest_date", DEFAULT_EARLIEST_DATE)
+    if isinstance(earliest, str):
+        try:
+            earliest = dt.date.fromisoformat(earliest)
+        except ValueError as exc:
+            raise CityConfigError(f"{path}: quality.earliest_date must be a date (YYYY-MM-DD)") from exc
+    if not isinstance(earliest, dt.date):
+        raise CityConfigError(f"{path}: quality.earliest_date must be a date (YYYY-MM-DD)")
     month = int(raw.get("fiscal_year_start_month", 7))
     if not 1 <= month <= 12:
         raise CityConfigError(f"{path}: fiscal_year_start_month must be 1..12")
@@ -119,4 +132,5 @@ def load_city(root: Path | str) -> City:
             (float(lat), float(lon))
             for lat, lon in raw.get("quality", {}).get("placeholder_points", [])
         ),
+        earliest_date=earliest if type(earliest) is dt.date else earliest.date(),
     )

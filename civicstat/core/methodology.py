@@ -8,7 +8,8 @@ import math
 from civicstat.core import privacy
 
 AS_OF = (
-    "“Now” is the data's as-of time: the latest created, updated or closed time in the data, "
+    "“Now” is the data's as-of time: the latest created, updated or closed time in the data "
+    "(a record dated in the future, or before any 311 system existed, never sets it), "
     "not the clock on the wall, so the same data always gives the same numbers."
 )
 DUPLICATES = (

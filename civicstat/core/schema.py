@@ -54,7 +54,13 @@ FLAGS = (
     "unknown_status",
     "duplicate_id_in_file",
     "information_only",  # not a service request: left out of performance figures
+    "date_in_future",  # a created, updated or closed time after the ingest (plus a day)
+    "date_before_earliest",  # a time before the city's earliest plausible date (city.toml)
 )
+
+# Rows with these flags never set the data's as-of time (one record dated 2099 must not empty
+# every default period).
+IMPLAUSIBLE_DATE_FLAGS = ("date_in_future", "date_before_earliest")
 
 
 def requests_ddl(table: str = "requests", extra: str = "") -> str:

@@ -27,8 +27,9 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import numpy as np
@@ -152,7 +153,11 @@ select
         case when v._outside then 'outside_city' end,
         case when v._status is not null and v._status not in ('open', 'closed')
              then 'unknown_status' end,
-        case when v._information_only then $information_only end
+        case when v._information_only then $information_only end,
+        case when greatest(v.created_at, v.updated_at, v._closed_at) > $latest
+             then 'date_in_future' end,
+        case when least(v.created_at, v.updated_at, v._closed_at) < $earliest
+             then 'date_before_earliest' end
     ], lambda x: x is not null) as flags,
     v._line, v._reason,
     case when v._reason is not null then v._raw end as _raw
@@ -303,6 +308,8 @@ class _Run:
         self.adapter = adapter
         self.run_id = summary.run_id
         self.summary = summary
+        # later than this (the city's local time now, plus a day) is flagged date_in_future
+        self.latest = datetime.now(ZoneInfo(city.timezone)).replace(tzinfo=None) + timedelta(days=1)
 
     def setup(self) -> None:
         con = self.con
@@ -336,6 +343,8 @@ class _Run:
                     "no_id": REASON_NO_ID,
                     "no_created_at": REASON_NO_CREATED,
                     "information_only": INFORMATION_ONLY,
+                    "latest": self.latest,
+                    "earliest": datetime.combine(self.city.earliest_date, datetime.min.time()),
                 })
             finally:
                 con.unregister("_frame")

@@ -21,6 +21,7 @@ import duckdb
 import pandas as pd
 
 from civicstat.core.city import City
+from civicstat.core.schema import IMPLAUSIBLE_DATE_FLAGS
 from civicstat.publish.models import Model, snapshot_models
 from civicstat.serve.snapshots import SNAPSHOT_FORMAT
 
@@ -145,8 +146,10 @@ def _snapshot_info(con: duckdb.DuckDBPyConnection, city: City, built_at: datetim
                coalesce(bit_xor(hash(r)), 0),
                max(greatest(created_at, coalesce(updated_at, created_at),
                             coalesce(closed_at, created_at)))
+                   filter (where not list_has_any(flags, $implausible))
         from store.requests as r  -- hash(r): every column of the row
-        """
+        """,
+        {"implausible": list(IMPLAUSIBLE_DATE_FLAGS)},
     ).fetchone()
     content = f"{int(content_hash):016x}"
     return {

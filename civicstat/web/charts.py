@@ -298,6 +298,8 @@ FLAG_LABELS = {  # quality_flags.sql's flags, as people read them
     "unknown_status": "Unknown status",
     "duplicate_id_in_file": "Id repeated in a file",
     "closed_as_duplicate": "Closed as duplicate",
+    "date_in_future": "Date in the future",
+    "date_before_earliest": "Date before the earliest plausible",
 }
 
 
