@@ -13,7 +13,9 @@ Each metric's score is actual ÷ target (on-time rate: higher is better) or targ
 a row's score here is the LOWEST of its metric scores, so that a fast median cannot hide a
 missed on-time goal (averaged, every demo department but one came out green, Buildings at 61%
 on time against a 75% goal included). 1 or more is on target (green), 0.9 up to 1 is near
-(amber), below 0.9 is off target (red).
+(amber), below 0.9 is off target (red). A row with no score says why: "no_target" (neither an
+on-time rate, for want of due dates, nor a median target to compare with) or "too_few" (it has
+targets, but no request of the period was closed or came due).
 """
 
 from __future__ import annotations
@@ -22,14 +24,26 @@ import math
 
 import pandas as pd
 
+from civicstat.core.values import missing
+
 DEFAULT_ON_TIME_GOAL = 0.80
 AMBER_FLOOR = 0.90
 STATUS_LABELS = {
     "green": "● On target",
     "amber": "◐ Near target",
     "red": "○ Off target",
-    None: "– no data",
+    "no_target": "– No target",
+    "too_few": "– Too few to judge",
 }
+SCORED = ("green", "amber", "red")
+
+
+def status_label(value: object) -> str:
+    """The words for a status (STATUS_LABELS); a missing or unknown one reads "too few to judge",
+    never an error (pandas turns a None among strings into NaN)."""
+    if missing(value):
+        return STATUS_LABELS["too_few"]
+    return STATUS_LABELS.get(str(value), STATUS_LABELS["too_few"])
 
 
 def _number(value: object) -> float | None:
@@ -62,6 +76,27 @@ def status(score: float | None) -> str | None:
     if score >= 1.0:
         return "green"
     return "amber" if score >= AMBER_FLOOR else "red"
+
+
+def unscored_reason(row: pd.Series) -> str:
+    """Why a row has no score: "no_target" when it has nothing to be judged against (no due
+    dates, so no on-time rate, and no median target), else "too_few" (nothing closed or due)."""
+    has_requests = _number(row["count_requests"]) or 0
+    due = _number(row["count_on_time_eligible"]) or 0
+    if has_requests and not due and missing(row["median_goal_days"]):
+        return "no_target"
+    return "too_few"
+
+
+def has_targets(scored: pd.DataFrame) -> bool:
+    """Whether any row of a scorecard has something to be judged against: a score, a median
+    target or a request that came due. False for a city with no service targets yet."""
+    rows = scored[~scored["is_total"].astype(bool)]
+    return any(
+        found in SCORED or not missing(goal) or (_number(due) or 0) > 0
+        for found, goal, due in zip(rows["score_status"], rows["median_goal_days"],
+                                     rows["count_on_time_eligible"], strict=True)
+    )
 
 
 GOAL_COLUMNS = ["on_time_goal", "on_time_goal_source", "median_goal_days", "prev_median_goal_days",
@@ -110,8 +145,14 @@ def score_frame(frame: pd.DataFrame, level: str, goals: dict[str, dict[str, floa
         out[f"{prefix}score"] = pd.array(
             [combined_score(a, b) for a, b in zip(on_time, median, strict=True)], dtype="Float64"
         )
-    for column in ("score", "on_time_score", "median_score"):
-        out[f"{column}_status"] = [status(_number(s)) for s in out[column]]
+    for column in ("score", "on_time_score", "median_score"):  # object: None stays None
+        out[f"{column}_status"] = pd.Series([status(_number(s)) for s in out[column]],
+                                            index=out.index, dtype=object)
+    out["score_status"] = pd.Series(  # every row says something: a colour, or why it has none
+        [found if found in SCORED else unscored_reason(row)
+         for found, (_, row) in zip(out["score_status"], out.iterrows(), strict=True)],
+        index=out.index, dtype=object,
+    )
     out["change_count_requests"] = _change(out["count_requests"], out["prev_count_requests"],
                                            relative=True)
     for column in ("median_days_to_close", "p90_days_to_close", "on_time_rate", "count_open",
@@ -137,6 +178,19 @@ missed on-time goal. Green ● is 1 or more, amber ◐ is {AMBER_FLOOR:.1f} up t
 days from created to closed, of those closed. On time: closed by the due date, of those closed or
 already past due (open ones not yet due are left out). Open and overdue: at the end of the period.
 Each ± column is the change against the period of the same length just before.
+
+**No score.** "No target": nothing to judge the row against (its requests have no due date, so
+no on-time rate, and no target time). "Too few to judge": it has targets, but none of its
+requests of the period was closed or came due.
+"""
+
+NO_TARGETS_NOTE = """
+None of these requests has a service target, so there is nothing to score them against yet.
+To add targets, give each request type a target time in the city's `city.toml`
+(`[targets] default_hours = 120`, and `[targets.hours]` with a line such as `"Pothole" = 72`),
+optionally a department's goals (`[goals."Department"] on_time_rate = 0.85`, `median_days = 3`),
+then load the same files again (`civicstat ingest`): see "Loading your own city" in the README.
+The figures below are shown without a status.
 """
 
 

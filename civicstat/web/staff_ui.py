@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from civicstat.core import explorer, figures
-from civicstat.core.scorecard import STATUS_LABELS
+from civicstat.core.scorecard import status_label
 from civicstat.core.values import missing
 from civicstat.exports.formats import to_csv
 from civicstat.serve.snapshots import SnapshotMissing
@@ -95,7 +95,7 @@ def scorecard_display(scored: pd.DataFrame, name_label: str, total_label: str) -
     names = [total_label if total else key
              for key, total in zip(scored["group_key"], scored["is_total"], strict=True)]
     table = pd.DataFrame({name_label: names}, index=range(len(scored)))
-    status_text = [STATUS_LABELS[s] for s in scored["score_status"]]
+    status_text = [status_label(s) for s in scored["score_status"]]
     for column, label, _, _ in SCORECARD_COLUMNS:
         values = status_text if column == "status_text" else scored[column].to_numpy()
         table[label] = values

@@ -42,7 +42,9 @@ if not scorecard.has_requests(scored):
     st.stop()
 
 name_label = "Department" if level == "department" else "Request type"
-if not request_type:  # one bar says nothing the table does not
+if not scorecard.has_targets(scored):  # an empty chart would say nothing
+    st.info(scorecard.NO_TARGETS_NOTE)
+elif not request_type:  # one bar says nothing the table does not
     st.subheader(f"Score against target, by {name_label.lower()}")
     st.plotly_chart(
         charts.score_bars(scored, scorecard.AMBER_FLOOR),
