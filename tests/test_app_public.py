@@ -62,6 +62,48 @@ def test_hostile_url_parameters_are_ignored(open_page, page):
     assert "<script>" not in text and "onerror" not in text
 
 
+SIDEBAR = ("period", "from", "to", "department", "category", "request_type", "district", "channel")
+URL_BOUND = {  # every public page -> the URL parameters its own widgets are bound to
+    "public/overview.py": ("map_metric",),
+    "public/map.py": ("hex", "map_metric"),
+    "public/trends.py": ("grain", "compare", "series"),
+    "public/districts.py": ("district", "present"),
+    "public/open_data.py": (),
+    "public/about.py": (),
+}
+NOT_AN_OPTION = ("", "no-such-option", "<img src=x onerror=alert(1)>\n' or 1=1 --")
+
+
+def test_every_url_bound_widget_falls_back_on_a_value_that_is_not_an_option(open_page):
+    """Issue 16, item 7: a URL value that is not one of a widget's options (empty, unknown,
+    hostile) falls back to the widget's default and the page renders: no exception, no error.
+    The sidebar's filters (the same function on every page) are tried on the overview."""
+    assert set(URL_BOUND) == set(PUBLIC_PAGES)
+    cases = [("public/overview.py", name) for name in SIDEBAR]
+    cases += [(page, name) for page, names in URL_BOUND.items() for name in ("period", *names)]
+    failures = []
+    for page, name in dict.fromkeys(cases):
+        for value in NOT_AN_OPTION:
+            extra = {"period": "custom"} if name in ("from", "to") else {}
+            try:
+                app = open_page(page, **extra, **{name: value})
+            except AssertionError:
+                failures.append((page, name, value))
+                continue
+            if app.error:
+                failures.append((page, name, value, app.error[0].value))
+    assert not failures
+
+
+def test_forged_deselection_of_a_required_control_falls_back(open_page):
+    """A client that sends "nothing selected" for a required control gets its default."""
+    for page, key in (("public/map.py", "hex"), ("public/trends.py", "grain"),
+                      ("public/trends.py", "compare"), ("public/overview.py", "map_metric")):
+        app = open_page(page, **MARCH)
+        app.segmented_control(key=key).set_value(None).run()
+        assert not app.exception and not app.error, (page, key)
+
+
 def test_overview_lists_top_types_and_departments_in_words(open_page):
     app = open_page("public/overview.py", **MARCH)
     assert metric_values(app)["Requests received"] == "7"

@@ -247,3 +247,18 @@ def test_request_explorer_lists_the_newest_and_exports_on_click(make_app, monkey
     assert any("the newest 40 are listed and mapped" in c.value for c in app.caption)
     buttons = [b.proto for b in app.get("download_button")]
     assert len(buttons) == 1 and buttons[0].deferred_file_id
+
+
+def test_staff_url_bound_widgets_fall_back_on_a_value_that_is_not_an_option(make_app):
+    """Issue 16, item 7 on the staff pages: an empty, unknown or hostile URL value of a bound
+    widget falls back to its default; a forged deselection of a required control too."""
+    hostile = "<img src=x onerror=alert(1)>\n' or 1=1 --"
+    for page, name in (("backlog", "by"), ("requests", "status"), ("requests", "request_id"),
+                       ("requests", "address"), ("backlog", "department")):
+        for value in ("", "no-such-option", hostile):
+            app = open_page(make_app, "staff", page, **{name: value})
+            assert not app.exception and not app.error, (page, name, value)
+    app = open_page(make_app, "staff", "backlog")
+    app.segmented_control(key="by").set_value(None).run()
+    assert not app.exception and not app.error
+    assert app.dataframe[0].value.columns[0] == "Department"

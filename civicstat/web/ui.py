@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -20,12 +21,16 @@ from civicstat.core.filters import (
     DIMENSION_LABELS,
     PERIOD_LABELS,
     Filters,
+    natural_key,
     resolve_period,
 )
 from civicstat.web.figure_cache import cached_figure
 
 if TYPE_CHECKING:
     from civicstat.web.data import PublicStart
+
+
+T = TypeVar("T")
 
 
 def as_datetime(value: object) -> dt.datetime:
@@ -87,14 +92,18 @@ def options_for(
 
 @cached_figure
 def _choices(options: pd.DataFrame) -> dict[str, dict[str | None, list[str]]]:
-    """{dimension: {department or None (all): values in order}} from filter_options.sql rows
-    (worked out once per distinct options table, not on every script run)."""
+    """{dimension: {department or None (all): values in natural order ("District 2" before
+    "District 10", core.filters.natural_key)}} from filter_options.sql rows (worked out once per
+    distinct options table, not on every script run)."""
+    def ordered(values: pd.Series) -> list[str]:
+        return sorted(dict.fromkeys(values.tolist()), key=natural_key)
+
     choices: dict[str, dict[str | None, list[str]]] = {}
     for dimension, rows in options.groupby("dimension", sort=False):
-        values = {None: list(dict.fromkeys(rows["value"].tolist()))}
+        values = {None: ordered(rows["value"])}
         if "department" in rows:
             for department, of_department in rows.groupby("department", sort=False):
-                values[department] = list(dict.fromkeys(of_department["value"].tolist()))
+                values[department] = ordered(of_department["value"])
         choices[dimension] = values
     return choices
 
@@ -139,6 +148,25 @@ def legend(items: list[tuple[tuple[int, int, int], str]], title: str) -> None:
     )
 
 
+def url_choice(
+    label: str, options: Sequence[T], default: T, *, key: str,
+    widget: Callable[..., object] = st.segmented_control, **kwargs,
+) -> T:
+    """A one-of-`options` control (st.segmented_control, or st.selectbox / st.radio through
+    `widget`) bound to the URL parameter `key`; returns one of `options`, or `default`.
+    A URL value or widget state that is not one of them (empty, unknown, repeated, hostile, or a
+    deselection a required control should not allow) falls back to `default`, silently, and the
+    page renders. Every bound single-choice control of the pages goes through here."""
+    options = list(options)
+    if widget is st.segmented_control:
+        kwargs.setdefault("required", default is not None)
+        kwargs["default"] = default
+    else:
+        kwargs["index"] = None if default is None else options.index(default)
+    value = widget(label, options, key=key, bind="query-params", **kwargs)
+    return value if value in options else default  # type: ignore[return-value]
+
+
 def district_metric_picker(districts: pd.DataFrame, default: str):
     """The "Colour districts by" control (bound to the URL); returns the chosen MapMetric.
     Requests per 1,000 residents is offered only when the boundaries carry a population."""
@@ -147,14 +175,9 @@ def district_metric_picker(districts: pd.DataFrame, default: str):
     metrics = dict(maps.DISTRICT_METRICS)
     if districts["population"].isna().all():
         metrics.pop("requests_per_1000_residents")
-    key = st.segmented_control(
-        "Colour districts by",
-        list(metrics),
-        default=default,
-        format_func=lambda name: metrics[name].label,
-        key="map_metric",
-        bind="query-params",
-        required=True,
+    key = url_choice(
+        "Colour districts by", list(metrics), default if default in metrics else next(iter(metrics)),
+        format_func=lambda name: metrics[name].label, key="map_metric",
     )
     return metrics[key]
 

@@ -18,10 +18,7 @@ st.caption(
 )
 
 GROUPS = {"department": "Department", "request_type": "Request type", "district": "District"}
-by = st.segmented_control(
-    "Group by", list(GROUPS), default="department", format_func=GROUPS.get, key="by",
-    bind="query-params", required=True,
-)
+by = ui.url_choice("Group by", list(GROUPS), "department", format_func=GROUPS.get, key="by")
 aging = data.internal_query("backlog_aging", by=by, **filters.params("as_of"))
 if aging.empty:
     st.info("No open requests match these filters.")

@@ -17,8 +17,9 @@ request_id = boxes[0].text_input("Request id", max_chars=100, key="request_id",
 address = boxes[1].text_input("Address contains", max_chars=100, key="address",
                               bind="query-params", placeholder="e.g. Aspen Way",
                               help="Any part of the address, upper or lower case")
-status = boxes[2].selectbox("Status", ["open", "closed"], index=None, placeholder="Any",
-                            key="status", bind="query-params")
+with boxes[2]:
+    status = ui.url_choice("Status", ["open", "closed"], None, key="status", widget=st.selectbox,
+                           placeholder="Any")
 
 params = explorer.search_params(filters, request_id=request_id, address=address, status=status)
 found = data.internal_query("requests_search", **params)

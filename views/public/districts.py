@@ -21,9 +21,9 @@ if not district_names:
 left, right = st.columns([2, 1], vertical_alignment="bottom")
 with left:
     # never None: a page opened without its URL state still briefs on the first district
-    district = st.selectbox(
-        "District", district_names, key="district", bind="query-params"
-    ) or district_names[0]
+    district = ui.url_choice(
+        "District", district_names, district_names[0], key="district", widget=st.selectbox
+    )
 with right:
     present = st.toggle("Presentation mode (large type)", key="present", bind="query-params")
 if present:

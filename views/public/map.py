@@ -16,10 +16,7 @@ ui.district_map(
 
 st.header("Request density")
 CELL_SIZES = {"250 m": 0.25, "500 m": 0.5, "1 km": 1.0}  # hexagon size: centre to corner
-size = st.segmented_control(
-    "Hexagon size (centre to corner)", list(CELL_SIZES), default="500 m",
-    key="hex", bind="query-params", required=True,
-)
+size = ui.url_choice("Hexagon size (centre to corner)", list(CELL_SIZES), "500 m", key="hex")
 cell_km = CELL_SIZES[size]
 cells = data.public_query("density_cells", cell_km=cell_km, **filters.params("start", "end"))
 if cells.empty:

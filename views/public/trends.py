@@ -18,14 +18,12 @@ COMPARE = {
 }
 left, right = st.columns([1, 2])
 with left:
-    grain = st.segmented_control(
-        "Count per", ["week", "month"], default="week", format_func=str.title,
-        key="grain", bind="query-params", required=True,
+    grain = ui.url_choice(
+        "Count per", ["week", "month"], "week", format_func=str.title, key="grain"
     )
 with right:
-    compare = st.segmented_control(
-        "Compare", list(COMPARE), default="all", format_func=COMPARE.get,
-        key="compare", bind="query-params", required=True,
+    compare = ui.url_choice(
+        "Compare", list(COMPARE), "all", format_func=COMPARE.get, key="compare"
     )
 
 volume_params = filters.params("start", "end")
