@@ -371,3 +371,25 @@ def test_earliest_plausible_date_comes_from_city_toml(tmp_path):
     ]), publish_after=False)
     stored = rows(city)
     assert stored["old"]["flags"] == ["date_before_earliest"] and stored["new"]["flags"] == []
+
+
+def test_only_usable_locations_are_published(tmp_path):
+    """A longitude of inf, a (0, 0) placeholder and a point outside the city are kept (flagged)
+    in the store and the internal snapshot, but never published."""
+    from civicstat.core.city import load_city
+    from civicstat.publish.build import publish
+
+    city = make_city(tmp_path)
+    ingest_files(city, [placeholder_file(tmp_path)], FrameAdapter([
+        rec("inside"), rec("inf", lon=float("inf")), rec("zero", lat=0.0, lon=0.0),
+        rec("outside", lat=OUTSIDE[0], lon=OUTSIDE[1]),
+    ]), publish_after=False)
+    publish(load_city(city.root))
+    with duckdb.connect(str(city.public_path), read_only=True) as con:
+        found = con.execute("select request_id, lat, lon from requests").fetchall()
+    public = {r[0]: r[1:] for r in found}
+    assert public["inside"] == (round(C1[0], 3), round(C1[1], 3))
+    assert public["inf"] == public["zero"] == public["outside"] == (None, None)
+    with duckdb.connect(str(city.internal_path), read_only=True) as con:
+        flagged = dict(con.execute("select request_id, flags from requests").fetchall())
+    assert flagged["inf"] == ["no_coordinates"] and flagged["outside"] == ["outside_city"]

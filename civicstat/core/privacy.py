@@ -36,14 +36,24 @@ def fewer_than(k: int) -> str:
     return f"fewer than {k}"
 
 
+# A location is published only when it is usable: finite, not a placeholder, inside the city.
+UNPUBLISHED_LOCATION_FLAGS = ("no_coordinates", "placeholder_coordinates", "outside_city")
+
+
 def public_select_list(table_alias: str = "r", tier_column: str = "t.privacy_tier") -> str:
-    """SELECT list for public rows: allow-listed columns only, coordinates coarsened or removed."""
+    """SELECT list for public rows: allow-listed columns only, coordinates coarsened, or removed
+    for no_location types and for locations that are not finite or flagged as unusable (the
+    rows' `flags`)."""
+    r = table_alias
+    flags = ", ".join(f"'{flag}'" for flag in UNPUBLISHED_LOCATION_FLAGS)
+    hidden = (f"{tier_column} = 'no_location' or not isfinite({r}.lat) or not isfinite({r}.lon)"
+              f" or coalesce(list_has_any({r}.flags, [{flags}]), false)")
     items = []
     for name in PUBLIC_COLUMN_NAMES:
         if name in ("lat", "lon"):
             items.append(
-                f"case when {tier_column} = 'no_location' then null "
-                f"else round({table_alias}.{name}, {COORDINATE_DECIMALS}) end as {name}"
+                f"case when {hidden} then null "
+                f"else round({r}.{name}, {COORDINATE_DECIMALS}) end as {name}"
             )
         else:
             items.append(f"{table_alias}.{name}")

@@ -146,7 +146,7 @@ def _snapshot_info(con: duckdb.DuckDBPyConnection, city: City, built_at: datetim
                coalesce(bit_xor(hash(r)), 0),
                max(greatest(created_at, coalesce(updated_at, created_at),
                             coalesce(closed_at, created_at)))
-                   filter (where not list_has_any(flags, $implausible))
+                   filter (where not coalesce(list_has_any(flags, $implausible), false))
         from store.requests as r  -- hash(r): every column of the row
         """,
         {"implausible": list(IMPLAUSIBLE_DATE_FLAGS)},
