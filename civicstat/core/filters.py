@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 PERIOD_LABELS: dict[str, str] = {
@@ -21,6 +22,17 @@ DIMENSION_LABELS = {
     "request_type": "Request type",
     "channel": "Channel",
 }
+
+_DIGITS = re.compile(r"([0-9]+)")
+
+
+def natural_key(value: object) -> tuple:
+    """The order people expect of a picker's values: runs of digits compare as numbers, the rest
+    without regard to case ("District 2" before "District 10", "ward 3" beside "Ward 3"); the text
+    itself breaks ties, so the order is total and stable."""
+    text = str(value)
+    parts = _DIGITS.split(text)  # text, digits, text, digits, ..., text
+    return tuple(int(p) if i % 2 else p.casefold() for i, p in enumerate(parts)), text
 
 
 @dataclass(frozen=True)

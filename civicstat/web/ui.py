@@ -21,6 +21,7 @@ from civicstat.core.filters import (
     DIMENSION_LABELS,
     PERIOD_LABELS,
     Filters,
+    natural_key,
     resolve_period,
 )
 from civicstat.web.figure_cache import cached_figure
@@ -91,14 +92,18 @@ def options_for(
 
 @cached_figure
 def _choices(options: pd.DataFrame) -> dict[str, dict[str | None, list[str]]]:
-    """{dimension: {department or None (all): values in order}} from filter_options.sql rows
-    (worked out once per distinct options table, not on every script run)."""
+    """{dimension: {department or None (all): values in natural order ("District 2" before
+    "District 10", core.filters.natural_key)}} from filter_options.sql rows (worked out once per
+    distinct options table, not on every script run)."""
+    def ordered(values: pd.Series) -> list[str]:
+        return sorted(dict.fromkeys(values.tolist()), key=natural_key)
+
     choices: dict[str, dict[str | None, list[str]]] = {}
     for dimension, rows in options.groupby("dimension", sort=False):
-        values = {None: list(dict.fromkeys(rows["value"].tolist()))}
+        values = {None: ordered(rows["value"])}
         if "department" in rows:
             for department, of_department in rows.groupby("department", sort=False):
-                values[department] = list(dict.fromkeys(of_department["value"].tolist()))
+                values[department] = ordered(of_department["value"])
         choices[dimension] = values
     return choices
 
