@@ -212,3 +212,24 @@ def test_quarantine_before_any_ingest(tmp_path, capsys):
     status, _, err = cli(capsys, "quarantine", city.root, "--out", tmp_path / "q.csv")
     assert status == 2
     assert_one_line_error(err, "no store yet")
+
+
+@pytest.mark.parametrize(("geometry", "needles"), [
+    ({"type": "Point", "coordinates": [-75.0, 40.0]}, ["Point features, not areas"]),
+    ({"type": "LineString", "coordinates": [[-75.0, 40.0], [-74.9, 40.1]]},
+     ["LineString features, not areas"]),
+    (None, ["1 feature(s) have no geometry", "'9'"]),
+])
+def test_init_refuses_a_boundary_layer_that_is_not_areas(tmp_path, capsys, geometry, needles):
+    """Points, lines or a feature without geometry beside real polygons: exit 2, one line, no
+    city folder (such a layer used to be accepted and crash the public pages after an ingest)."""
+    layer = grid_geojson()
+    layer["features"].append({"type": "Feature", "properties": {"district": "9"},
+                              "geometry": geometry})
+    source = tmp_path / "council.geojson"
+    source.write_text(json.dumps(layer))
+    status, _, err = cli(capsys, "init", tmp_path / "town", "--name", "T", "--timezone", "UTC",
+                         "--boundaries", source, "--district-key", "district")
+    assert status == 2
+    assert_one_line_error(err, *needles)
+    assert not (tmp_path / "town" / "city.toml").exists()

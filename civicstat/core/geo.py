@@ -92,6 +92,7 @@ def read_boundary(path: Path | str, key: str, crs: str | None = None,
         frame = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises its own DataSourceError family
         raise InputError(f"cannot read boundary file {path}: {exc}") from exc
+    _check_areas(path, frame, key)
     for name in (key, *keep):
         if name not in frame.columns:
             props = ", ".join(c for c in frame.columns if c != "geometry") or "none"
@@ -114,10 +115,30 @@ def read_boundary(path: Path | str, key: str, crs: str | None = None,
             f"{path.name}: after reprojecting from {frame.crs} the coordinates are not "
             "longitude/latitude; check --crs"
         )
-    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
     columns = {"name": [_area_name(v) for v in frame[key]]}
     columns.update({name: frame[name].to_numpy() for name in keep})
     return gpd.GeoDataFrame(columns, geometry=frame.geometry.values, crs=WGS84)
+
+
+AREA_TYPES = ("Polygon", "MultiPolygon")
+
+
+def _check_areas(path: Path, frame: gpd.GeoDataFrame, key: str) -> None:
+    """InputError unless every feature is an area: a polygon or multipolygon, not empty."""
+    if frame.empty:
+        raise InputError(f"{path.name} holds no features: a boundary layer needs areas")
+    missing = frame.geometry.isna() | frame.geometry.is_empty
+    kinds = frame.geometry.geom_type
+    wrong = ~missing & ~kinds.isin(AREA_TYPES)
+    names = frame[key].astype(str).tolist() if key in frame.columns else [str(i) for i in frame.index]
+    if missing.any():
+        examples = ", ".join(repr(n) for n in [n for n, m in zip(names, missing, strict=True) if m][:3])
+        raise InputError(f"{path.name}: {int(missing.sum())} feature(s) have no geometry "
+                         f"({examples}); every area of a boundary layer needs a polygon")
+    if wrong.any():
+        found = ", ".join(sorted(set(kinds[wrong])))
+        raise InputError(f"{path.name} holds {found} features, not areas: a boundary layer must "
+                         "be polygons (district or neighbourhood outlines)")
 
 
 @dataclass(frozen=True)
