@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import duckdb
 import pytest
 
@@ -176,3 +180,28 @@ def test_an_empty_store_publishes(tmp_path):
         assert con.execute(
             "select count(*) from scoped_type_flows(null, null, null, null, null)"
         ).fetchone()[0] == 0
+
+
+def test_a_killed_publish_leaves_nothing_behind_after_the_next_one(city):
+    """A publish killed before its swap leaves its temporary files (tens of MB each at scale);
+    the next publish removes those of dead processes, and keeps a running one's."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    build = city.build_dir
+    (build / ".publish-spill").mkdir(exist_ok=True)
+    leftovers = [build / f".public.duckdb.{dead.pid}.tmp", build / f".public.duckdb.{dead.pid}.tmp.wal",
+                 build / f".internal.duckdb.{dead.pid}.link",
+                 build / ".publish-spill" / "duckdb_temp_storage-0.tmp"]
+    for path in leftovers:
+        path.write_bytes(b"x" * 1024)
+    publish(city)
+    assert [p for p in leftovers if p.exists()] == []
+    for link in (city.internal_path, city.public_path):
+        with connect_snapshot(link) as con:
+            assert read_info(con)["count_requests"] > 0
+
+    running = build / f".internal.duckdb.{os.getppid()}.tmp"  # a live process's: not ours
+    running.write_bytes(b"x")
+    publish(city)
+    assert running.exists()
+    running.unlink()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from civicstat.serve.snapshots import SNAPSHOT_FORMAT
 def publish(city: City, *, now: datetime | None = None) -> dict:
     """Build both snapshots from the city's store and swap them in. Returns the snapshot info."""
     city.build_dir.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(city.build_dir)
     built_at = (now or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
     con = duckdb.connect(config={
         "autoinstall_known_extensions": False,
@@ -62,6 +64,48 @@ def publish(city: City, *, now: datetime | None = None) -> dict:
     finally:
         con.close()
     return info
+
+
+# What a publish writes before its swap: `.<link>.<pid>.tmp` (and DuckDB's `.wal` beside it) and
+# `.<link>.<pid>.link`. A publish killed before its swap leaves them behind.
+_LEFTOVER = re.compile(r"^\.(?:internal|public)\.duckdb\.(\d+)\.(?:tmp|tmp\.wal|link)$")
+
+
+def remove_leftovers(build_dir: Path) -> list[Path]:
+    """Delete the temporary files of publishes that are no longer running (killed ones), and
+    their spill files; a publish still running (its process alive) keeps its own. Returns what
+    was removed."""
+    removed = []
+    alive = set()
+    for path in build_dir.iterdir():
+        match = _LEFTOVER.match(path.name)
+        if not match:
+            continue
+        pid = int(match.group(1))
+        if _running(pid):
+            alive.add(pid)
+            continue
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    spill = build_dir / ".publish-spill"
+    if spill.is_dir() and not alive:
+        for path in spill.iterdir():
+            if path.is_file():
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def _sql_path(path: Path) -> str:
