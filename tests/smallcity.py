@@ -42,13 +42,13 @@ def _square(x0: float, y0: float, size: float) -> list:
     return [[[x0, y0], [x0 + size, y0], [x0 + size, y0 + size], [x0, y0 + size], [x0, y0]]]
 
 
-def district_geojson() -> dict:
-    """Four 0.1° squares: D1 (SW), D2 (SE), D3 (NW), D4 (NE) around (40.0, -75.0)."""
+def district_geojson(names: tuple[str, ...] = ("D1", "D2", "D3", "D4")) -> dict:
+    """Four 0.1° squares: D1 (SW), D2 (SE), D3 (NW), D4 (NE) around (40.0, -75.0), or `names`."""
     features = []
     for number, (dx, dy) in enumerate([(0, 0), (1, 0), (0, 1), (1, 1)], start=1):
         features.append({
             "type": "Feature",
-            "properties": {"district": f"D{number}", "population": 1000 * number},
+            "properties": {"district": names[number - 1], "population": 1000 * number},
             "geometry": {"type": "Polygon",
                          "coordinates": _square(-75.0 + 0.1 * dx, 40.0 + 0.1 * dy, 0.1)},
         })
@@ -92,11 +92,14 @@ PRIVATE = {"address": "12 Secret Lane", "description": "<script>alert('x')</scri
            "resolution": "Crew sent"}
 
 
-def make_small_city(root: Path, rows: list[tuple] = ROWS) -> City:
-    """Write city.toml, boundaries and a store holding ROWS; return the loaded City."""
+def make_small_city(
+    root: Path, rows: list[tuple] = ROWS, districts: tuple[str, ...] = ("D1", "D2", "D3", "D4"),
+) -> City:
+    """Write city.toml, boundaries (districts named `districts`) and a store holding ROWS;
+    return the loaded City."""
     (root / "boundaries").mkdir(parents=True, exist_ok=True)
     (root / "city.toml").write_text(CITY_TOML, encoding="utf-8")
-    (root / "boundaries" / "districts.geojson").write_text(json.dumps(district_geojson()))
+    (root / "boundaries" / "districts.geojson").write_text(json.dumps(district_geojson(districts)))
     con = connect_store(root / "store.duckdb")
     placeholders = ", ".join("?" for _ in COLUMN_NAMES)
     for (rid, created, closed, due, status, closure, dept, rtype, district, lat, lon,

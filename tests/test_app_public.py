@@ -4,6 +4,7 @@ parameters are ignored, small counts are suppressed and names are escaped in map
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -150,7 +151,8 @@ def test_district_briefing_suppresses_small_counts_and_offers_the_pdf(open_page)
     assert values["Median days to close"] == "too few"
     assert app.table, "the district beside the previous period and the city"
     assert len(app.get("download_button")) == 1
-    assert "D2: service requests briefing" in [h.value for h in app.header]
+    # the title holds the district's name: Markdown-escaped, it reads the same
+    assert "D2: service requests briefing" in [h.value.replace("\\", "") for h in app.header]
 
 
 def test_presentation_mode_enlarges_type(open_page):
@@ -195,3 +197,50 @@ def test_about_states_the_policy_as_applied(open_page):
     assert "Encampment (published without a location)" in text
     assert "Abuse Report (published only as city-wide counts)" in text
     assert "address, description, resolution" in text
+
+
+MARKUP_NAMES = {  # district -> the name it and its request types get: must show as text
+    "D1": "![x](http://example.invalid/x.png)",
+    "D2": '<a href="http://example.invalid">x</a>',
+    "D3": "http://example.invalid/path",
+    "D4": "**bold**",
+}
+
+
+@pytest.fixture(scope="module")
+def markup_city(tmp_path_factory):
+    from smallcity import ROWS
+    rows = [(*r[:7], r[7] if r[7] in ("Encampment", "Abuse Report") else MARKUP_NAMES[r[8]],
+             MARKUP_NAMES[r[8]], *r[9:]) for r in ROWS]
+    city = make_small_city(tmp_path_factory.mktemp("markup-public"), rows,
+                           districts=tuple(MARKUP_NAMES.values()))
+    publish(city)
+    return city
+
+
+def _plotly_texts(app: AppTest) -> list[str]:
+    """Category axis values (tick texts), legend names and hover texts of every chart sent."""
+    found = []
+    for chart in app.get("plotly_chart"):
+        for trace in json.loads(chart.proto.spec)["data"]:
+            for field in ("x", "y", "name", "customdata", "text", "hovertext"):
+                value = trace.get(field)
+                found += [v for v in (value if isinstance(value, list) else [value])
+                          if isinstance(v, str)]
+    return found
+
+
+@pytest.mark.parametrize("page", PUBLIC_PAGES)
+def test_names_from_the_data_show_as_text(markup_city, monkeypatch, page):
+    """Issue 16, item 5: district and request type names holding Markdown, HTML or a bare URL
+    are shown as text: no Markdown element links or embeds example.invalid (no unescaped link
+    or image syntax, no bare URL left to autolink), no chart text carries a tag from the data."""
+    monkeypatch.setenv("CIVICSTAT_CITY", str(markup_city.root))
+    params = {**MARCH, "district": MARKUP_NAMES["D1"]} if page == "public/districts.py" else MARCH
+    app = run_public_page(page, **params)
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info"):
+        for element in getattr(app, kind):
+            if "example" in element.value:
+                assert not re.search(r"\]\(|https?://|<a |<img", element.value), element.value
+    texts = _plotly_texts(app)
+    assert all("<a " not in text and "</a>" not in text for text in texts), texts

@@ -22,6 +22,13 @@ OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "
 OPENED_COLOR, CLOSED_COLOR = OKABE_ITO[0], OKABE_ITO[1]
 
 
+def plain(text: object) -> str:
+    """Text from the data as plotly shows it: as text. Plotly reads a few HTML tags (links
+    included) in tick labels, legend names, hover texts and annotations; with `&`, `<` and `>`
+    escaped it shows them as written. Every name from the data passes through here."""
+    return html.escape(str(text), quote=False)
+
+
 def _layout(fig: go.Figure, *, y_title: str, height: int = 340) -> go.Figure:
     fig.update_layout(
         height=height,
@@ -103,7 +110,9 @@ def ranked_bars(
     text: list[str] | None = None,
 ) -> go.Figure:
     """Horizontal bars, largest at the top, with a value label on each bar. `values` as
-    privacy.drawn gives them: a None bar has no length, only its label (from `text`) at zero."""
+    privacy.drawn gives them: a None bar has no length, only its label (from `text`) at zero.
+    `labels` are names from the data (shown as text, see `plain`); `hover` is HTML."""
+    labels = [plain(label) for label in labels]
     fig = go.Figure(
         go.Bar(
             x=values,
@@ -157,7 +166,7 @@ def volume_with_last_year(
             drawn_all += drawn
             fig.add_trace(
                 go.Scatter(
-                    x=frame["bucket_start"], y=drawn, name=f"{name}{suffix}",
+                    x=frame["bucket_start"], y=drawn, name=plain(f"{name}{suffix}"),
                     mode="lines+markers", line={"color": color, "width": width, "dash": dash},
                     marker={"size": 6 if dash == "solid" else 4, "symbol": [
                         "circle" if full else "circle-open" for full in
@@ -277,7 +286,7 @@ def aging_bars(aging: pd.DataFrame, limit: int = 20) -> go.Figure:
     """Open requests per group (the `limit` largest, as backlog_aging.sql orders them), stacked
     by age bucket, youngest first."""
     rows = aging[~aging["is_total"]].head(limit)
-    labels = [html.escape(str(n)) for n in rows["group_key"]]
+    labels = [plain(n) for n in rows["group_key"]]
     fig = go.Figure()
     for (column, bucket), color in zip(AGING_BUCKETS.items(), AGING_COLORS, strict=True):
         fig.add_trace(go.Bar(y=labels, x=rows[column], name=bucket, orientation="h",
@@ -309,7 +318,7 @@ def flags_by_month(flags: pd.DataFrame) -> go.Figure:
     monthly = flags.groupby(["month", "flag"], as_index=False)["count_flagged"].sum()
     fig = go.Figure()
     for index, (flag, rows) in enumerate(monthly.groupby("flag", sort=True)):
-        label = FLAG_LABELS.get(flag, html.escape(str(flag)))
+        label = FLAG_LABELS.get(flag, plain(flag))
         fig.add_trace(go.Bar(x=rows["month"], y=rows["count_flagged"], name=label,
                              marker={"color": OKABE_ITO[index % len(OKABE_ITO)]},
                              hovertemplate="%{x|%B %Y}: %{y:,} " + label + "<extra></extra>"))

@@ -191,11 +191,15 @@ def show_data(frame: pd.DataFrame, label: str = "Show the data") -> None:
 # --- public pages -------------------------------------------------------------------------------
 
 PUBLIC_DIMENSIONS = ("department", "category", "request_type", "district", "channel")
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+# ":" and "@" too: Streamlit's Markdown turns a bare URL (http://..., www....) or e-mail address
+# into a link; an escaped "\:" or "\@" is shown as the character and links nothing.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:@])")
 
 
 def md(text: object) -> str:
-    """Text safe to put inside st.markdown / st.caption: Markdown and HTML characters escaped."""
+    """Text safe to put inside st.markdown / st.caption / st.header and the like: Markdown and
+    HTML characters escaped, and no bare URL made a link. Every text from the data shown through
+    a Markdown element passes through here."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 

@@ -32,7 +32,7 @@ if present:
 brief = data.district_brief(filters, district)
 previous = f"previous {brief.period_days} days"
 
-st.header(brief.title)
+st.header(ui.md(brief.title))
 st.markdown(
     f"{ui.md(brief.filters_text)}, compared with the {previous} and with the whole city."
 )
@@ -52,7 +52,7 @@ st.table(
                                 "Change", "City"]).set_index("Figure")
 )
 
-st.subheader(f"How {district} compares")
+st.subheader(f"How {ui.md(district)} compares")
 st.markdown("\n".join(f"- {ui.md(sentence)}" for sentence in brief.standing))
 
 left, right = st.columns(2, gap="large")
@@ -66,7 +66,7 @@ with right:
     lines += [f"- ▼ {ui.md(s)}" for s in brief.decreases]
     st.markdown("\n".join(lines) or "No request type changed by much.")
 
-st.subheader(f"Where requests come from in {district}")
+st.subheader(f"Where requests come from in {ui.md(district)}")
 cells = data.public_query(
     "density_cells", cell_km=0.25, **filters.params("start", "end", without=("district",)),
     district=district,
