@@ -5,6 +5,7 @@ targets at all is told how to add them (it used to get an empty chart and a tabl
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +21,16 @@ from test_support import APP
 ADMIN = {"is_logged_in": True, "email": "admin@city.example", "sub": "a-1", "iat": 1}
 SECRETS = {"civicstat": {"idle_timeout_minutes": 30, "roles": {"admin@city.example": "admin"}}}
 LABELS = set(scorecard.STATUS_LABELS.values())
+
+
+@pytest.fixture(autouse=True)
+def release_snapshots():
+    """Drop the app's cached snapshot connections after each test: a later test of the session
+    that opens the same snapshot with another configuration would otherwise fail to connect."""
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    gc.collect()
 
 
 def open_scorecards(city: Path, monkeypatch, **query: str) -> AppTest:
