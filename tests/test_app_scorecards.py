@@ -18,7 +18,8 @@ from civicstat.core import scorecard
 from citykit import CENTRES, FrameAdapter, make_city, placeholder_file
 from test_support import APP
 
-ADMIN = {"is_logged_in": True, "email": "admin@city.example", "sub": "a-1", "iat": 1}
+ADMIN = {"is_logged_in": True, "email": "admin@city.example", "email_verified": True, "sub": "a-1",
+         "iat": 1}
 SECRETS = {"civicstat": {"idle_timeout_minutes": 30, "roles": {"admin@city.example": "admin"}}}
 LABELS = set(scorecard.STATUS_LABELS.values())
 

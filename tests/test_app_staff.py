@@ -15,8 +15,10 @@ from staffcity import HOSTILE, HOSTILE_TYPE, SECRET_DESCRIPTION
 from test_support import APP
 
 PASSWORDS = {"sam": "staff password 1", "ada": "admin password 1"}
-USERS = {"staff": {"is_logged_in": True, "email": "Staff@City.Example", "sub": "s-1", "iat": 1},
-         "admin": {"is_logged_in": True, "email": "admin@city.example", "sub": "a-1", "iat": 1},
+USERS = {"staff": {"is_logged_in": True, "email": "Staff@City.Example", "email_verified": True,
+                   "sub": "s-1", "iat": 1},
+         "admin": {"is_logged_in": True, "email": "admin@city.example", "email_verified": True,
+                   "sub": "a-1", "iat": 1},
          "anonymous": {"is_logged_in": False}}
 INTERNAL_TITLES = {  # page file -> its title when shown
     "internal/scorecards.py": "Department scorecards",
@@ -159,9 +161,14 @@ def test_single_sign_on_without_a_role(make_app):
         app.switch_page("views/internal/scorecards.py")
 
 
-def test_unverified_email_gets_no_role(make_app):
+@pytest.mark.parametrize("verified", [False, None, "yes", 1])
+def test_an_email_not_said_to_be_verified_gets_no_role(make_app, verified):
+    """Only email_verified = true (or "true") counts: a provider that sends nothing, or
+    anything else, does not vouch for the address."""
     app = make_app("anonymous")
-    app.user = {**USERS["admin"], "email_verified": False}
+    app.user = {**USERS["admin"], "email_verified": verified}
+    if verified is None:
+        del app.user["email_verified"]
     app.run()
     with pytest.raises(ValueError):
         app.switch_page("views/internal/admin.py")

@@ -75,7 +75,9 @@ def _identify(access: AccessConfig) -> Identity:
     user = st.user
     if user.get("is_logged_in"):
         email = user.get("email")
-        verified = user.get("email_verified") is not False
+        # only a provider's word that the address is verified counts (some send "true")
+        claim = user.get("email_verified")
+        verified = claim is True or claim == "true"
         role = access.role_for_email(email) if verified else "anonymous"
         key = ("sso", str(user.get("iss")), str(user.get("sub")), str(user.get("iat")))
         return Identity(role, str(email or user.get("sub") or "unknown"), "sso", key)
