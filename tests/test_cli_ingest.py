@@ -233,3 +233,25 @@ def test_init_refuses_a_boundary_layer_that_is_not_areas(tmp_path, capsys, geome
     assert status == 2
     assert_one_line_error(err, *needles)
     assert not (tmp_path / "town" / "city.toml").exists()
+
+
+def test_commands_wait_their_turn_while_an_ingest_holds_the_store(tmp_path, capsys, monkeypatch):
+    """publish, quarantine and a second ingest while another process writes the store: exit 2
+    with one line saying so, never a traceback (DuckDB lets one process write a file)."""
+    monkeypatch.undo()  # the real publish
+    city = make_city(tmp_path)
+    assert cli(capsys, "ingest", city.root, CSV, "--mapping", MAPPING)[0] == 0
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); "
+         "print('held', flush=True); time.sleep(60)", str(city.store_path)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        for args in (["publish", city.root], ["quarantine", city.root, "--out", tmp_path / "q.csv"],
+                     ["ingest", city.root, CSV, "--mapping", MAPPING]):
+            status, _, err = cli(capsys, *args)
+            assert status == 2, args
+            assert_one_line_error(err, "another ingest is using it")
+    finally:
+        holder.kill()
+        holder.wait()

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 
 from civicstat.core.city import load_city
+from civicstat.core.errors import store_busy
 from civicstat.ingest.sources.base import InputError
 
 PROGRESS_MIN_BYTES = 10_000_000  # smaller files load in a moment: no bar
@@ -233,7 +234,10 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     city = load_city(args.dir)
     if not city.store_path.is_file():
         raise InputError(f"{city.root} has no store yet: nothing was ingested")
-    con = duckdb.connect(str(city.store_path), read_only=True)
+    try:
+        con = duckdb.connect(str(city.store_path), read_only=True)
+    except duckdb.IOException as exc:
+        raise store_busy(city.store_path, exc) from exc
     try:
         reader = con.sql(
             "select run_id, file, line, reason, raw from quarantine "

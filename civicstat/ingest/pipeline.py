@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from civicstat.core.city import City
+from civicstat.core.errors import store_busy
 from civicstat.core.geo import Areas
 from civicstat.core.schema import CHANNELS, CLOSURES, COLUMN_NAMES, COLUMNS
 from civicstat.ingest.prefetch import prefetched
@@ -408,8 +409,7 @@ def _open_store(city: City) -> duckdb.DuckDBPyConnection:
     try:
         return connect_store(city.store_path)
     except duckdb.IOException as exc:
-        raise InputError(f"cannot open {city.store_path}: is another ingest running? ({exc})") \
-            from exc
+        raise store_busy(city.store_path, exc) from exc
 
 
 def _pause_for_tests() -> None:

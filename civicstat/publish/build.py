@@ -22,6 +22,7 @@ import duckdb
 import pandas as pd
 
 from civicstat.core.city import City
+from civicstat.core.errors import InputError, store_busy
 from civicstat.core.schema import IMPLAUSIBLE_DATE_FLAGS
 from civicstat.publish.models import Model, snapshot_models
 from civicstat.serve.snapshots import SNAPSHOT_FORMAT
@@ -45,7 +46,12 @@ def publish(city: City, *, now: datetime | None = None) -> dict:
     })
     con.execute("set enable_progress_bar = false")
     try:
-        con.execute(f"attach '{_sql_path(city.store_path)}' as store (read_only)")
+        if not city.store_path.is_file():
+            raise InputError(f"{city.root} has no store yet: load an export first (civicstat ingest)")
+        try:
+            con.execute(f"attach '{_sql_path(city.store_path)}' as store (read_only)")
+        except duckdb.IOException as exc:
+            raise store_busy(city.store_path, exc) from exc
         _register_request_types(con, city)
         info = _snapshot_info(con, city, built_at)
         version = info["version"]
