@@ -46,3 +46,17 @@ def staff_city(tmp_path_factory) -> Path:
     from staffcity import build_staff_city
 
     return build_staff_city(tmp_path_factory.mktemp("staff"))
+
+
+@pytest.fixture()
+def release_snapshots():
+    """Drop the app's cached snapshot connections after a test: a later test of the session
+    that opens the same snapshot with another configuration would otherwise fail to connect."""
+    import gc
+
+    import streamlit as st
+
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    gc.collect()

@@ -5,7 +5,6 @@ targets at all is told how to add them (it used to get an empty chart and a tabl
 from __future__ import annotations
 
 import datetime as dt
-import gc
 from pathlib import Path
 
 import pandas as pd
@@ -24,14 +23,7 @@ SECRETS = {"civicstat": {"idle_timeout_minutes": 30, "roles": {"admin@city.examp
 LABELS = set(scorecard.STATUS_LABELS.values())
 
 
-@pytest.fixture(autouse=True)
-def release_snapshots():
-    """Drop the app's cached snapshot connections after each test: a later test of the session
-    that opens the same snapshot with another configuration would otherwise fail to connect."""
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    gc.collect()
+pytestmark = pytest.mark.usefixtures("release_snapshots")
 
 
 def open_scorecards(city: Path, monkeypatch, **query: str) -> AppTest:

@@ -3,10 +3,7 @@ one key, core.filters.natural_key, applied where the choices are built (web.ui._
 
 from __future__ import annotations
 
-import gc
-
 import pytest
-import streamlit as st
 from test_app_scorecards import open_scorecards
 
 from civicstat.core.filters import natural_key
@@ -16,14 +13,7 @@ from test_support import run_public_page
 DEMO_DISTRICTS = [f"District {n}" for n in range(1, 15)]  # the demo city's fourteen
 
 
-@pytest.fixture(autouse=True)
-def release_snapshots():
-    """Drop the app's cached snapshot connections after each test: a later test of the session
-    that opens the same snapshot with another configuration would otherwise fail to connect."""
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    gc.collect()
+pytestmark = pytest.mark.usefixtures("release_snapshots")
 
 
 def test_natural_key_orders_numbers_as_numbers():
