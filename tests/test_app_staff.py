@@ -115,7 +115,31 @@ def test_built_in_sign_in_and_out(make_app):
         app.switch_page("views/internal/scorecards.py")
 
 
-def test_wrong_passwords_and_throttling(make_app):
+@pytest.fixture()
+def knock(monkeypatch):
+    """Sign-in attempts from a chosen client at a chosen time: AppTest cannot set the connection's
+    address, so auth.client_key is replaced; the throttle's clock and its pause are too, and every
+    password hash computed is counted."""
+    state = {"client": "203.0.113.1", "now": 1_000_000.0, "hashes": 0, "paused": 0.0}
+    real_verify, real_spend = auth.verify_password, auth.spend_equal_time
+
+    def verify(password, stored):
+        state["hashes"] += 1
+        return real_verify(password, stored)
+
+    def spend(password):
+        state["hashes"] += 1
+        return real_spend(password)
+
+    monkeypatch.setattr(auth, "client_key", lambda: state["client"])
+    monkeypatch.setattr(auth, "clock", lambda: state["now"])
+    monkeypatch.setattr(auth, "_pause", lambda s: state.update(paused=state["paused"] + s))
+    monkeypatch.setattr(auth, "verify_password", verify)
+    monkeypatch.setattr(auth, "spend_equal_time", spend)
+    return state
+
+
+def test_wrong_passwords_and_throttling(make_app, knock):
     app = sign_in(make_app(), "sam", "not the password")
     assert app.error[0].value == "Unknown account or wrong password."
     app = sign_in(app, "nobody", "not the password")
@@ -125,6 +149,89 @@ def test_wrong_passwords_and_throttling(make_app):
     app = sign_in(app, "sam", PASSWORDS["sam"])  # right, but too many failures just now
     assert "Too many failed attempts" in app.error[0].value
     assert app.title[0].value == "Staff sign-in"
+
+
+def test_an_attacker_cannot_lock_the_owner_out(make_app, knock):
+    """The lock-out attempt of issue 16: many wrong passwords for sam from client A; sam, from
+    client B, still signs in with the right password."""
+    knock["client"] = "198.51.100.7"  # A
+    attacker = make_app()
+    for _ in range(30):
+        attacker = sign_in(attacker, "sam", "a wrong guess")
+        knock["now"] += 0.5
+    assert "Too many failed attempts" in attacker.error[0].value
+    knock["client"] = "203.0.113.20"  # B, the owner
+    owner = sign_in(make_app(), "sam", PASSWORDS["sam"])
+    assert not owner.error
+    assert owner.title[0].value == "Your account"
+    assert knock["paused"] <= auth.NAME_MAX_PAUSE * 30  # the name under attack is only slowed
+
+
+def test_a_failing_client_is_refused_for_any_name_without_a_hash(make_app, knock):
+    """Client A sprays wrong passwords over many names; past its limit it is refused for every
+    name, the right password for sam included, and no password hash is computed for it."""
+    knock["client"] = "198.51.100.7"
+    app = make_app()
+    for i in range(auth.CLIENT_FREE_FAILURES):
+        app = sign_in(app, f"user{i}", "a wrong guess")
+        assert app.error[0].value == "Unknown account or wrong password."
+    hashes = knock["hashes"]
+    for name, password in [("fresh-name", "x"), ("ada", "a wrong guess"), ("sam", PASSWORDS["sam"])]:
+        app = sign_in(app, name, password)
+        assert "Too many failed attempts" in app.error[0].value, name
+        assert app.title[0].value == "Staff sign-in"
+    assert knock["hashes"] == hashes  # refused before any hash
+    knock["client"] = "203.0.113.20"  # another client is not affected
+    app = sign_in(make_app(), "ada", PASSWORDS["ada"])
+    assert app.title[0].value == "Your account"
+
+
+def test_the_wait_grows_and_the_window_expires(make_app, knock):
+    app = make_app()
+    for _ in range(auth.PAIR_FREE_FAILURES):
+        app = sign_in(app, "sam", "a wrong guess")
+    app = sign_in(app, "sam", PASSWORDS["sam"])
+    assert "Try again in 1 second." in app.error[0].value
+    knock["now"] += 1.5  # the first wait is over: one more try, wrong, doubles it
+    app = sign_in(app, "sam", "a wrong guess")
+    assert app.error[0].value == "Unknown account or wrong password."
+    app = sign_in(app, "sam", PASSWORDS["sam"])
+    assert "Try again in 2 seconds." in app.error[0].value
+    for doubling in range(1, 11):  # each wait sat out, each try wrong: the wait reaches its cap
+        knock["now"] += 2**doubling + 0.5
+        app = sign_in(app, "sam", "a wrong guess")
+        assert app.error[0].value == "Unknown account or wrong password."
+    app = sign_in(app, "sam", PASSWORDS["sam"])
+    assert "Try again in 15 minutes" in app.error[0].value
+    knock["now"] += auth.FAILURE_WINDOW_SECONDS  # every failure forgotten
+    app = sign_in(app, "sam", PASSWORDS["sam"])
+    assert app.title[0].value == "Your account"
+
+
+@pytest.mark.parametrize(("peer", "forwarded", "key"), [
+    ("93.184.216.34", [], "93.184.216.34"),  # straight from the internet
+    ("93.184.216.34", ["203.0.113.9"], "93.184.216.34"),  # a public client cannot choose its key
+    ("2606:4700::1", ["203.0.113.9"], "2606:4700::1"),
+    ("127.0.0.1", ["203.0.113.9"], "203.0.113.9"),
+    (None, ["203.0.113.9"], "203.0.113.9"),  # a proxy on this host
+    ("10.0.0.5", ["1.2.3.4, 203.0.113.9"], "203.0.113.9"),  # a proxy on the network: its entry
+    (None, [], "local"),
+    ("not an address", ["203.0.113.9"], "not an address"),
+])
+def test_the_client_key(peer, forwarded, key):
+    assert auth.client_from(peer, forwarded) == key
+
+
+def test_the_throttle_memory_is_bounded(make_app, knock, monkeypatch):
+    monkeypatch.setattr(auth, "MAX_ENTRIES", 30)
+    app = make_app()
+    for i in range(40):
+        knock["client"] = f"198.51.100.{i}"
+        knock["now"] += 1
+        app = sign_in(app, f"user{i}", "a wrong guess")
+    failures = auth._failures()
+    assert len(failures) <= 30
+    assert ("client", "198.51.100.39") in failures  # the newest are kept
 
 
 def test_idle_session_is_signed_out(make_app, monkeypatch):

@@ -11,7 +11,9 @@ unattended screen stops showing internal pages.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 
@@ -22,7 +24,14 @@ from civicstat.accounts.users import AccessConfig, access_from_secrets
 
 SESSION_KEY = "_civicstat_sign_in"  # {"account": name, "token": random} for a built-in sign-in
 IDENTITY_KEY = "_civicstat_identity"
-MAX_FAILURES, FAILURE_WINDOW_SECONDS = 5, 15 * 60
+# Throttling of built-in password sign-in (see sign_in_with_password for the rule).
+FAILURE_WINDOW_SECONDS = 60 * 60  # failures older than this are forgotten
+PAIR_FREE_FAILURES = 5  # failures one client may make against one name before it waits
+CLIENT_FREE_FAILURES = 20  # failures one client may make over all names before it waits
+FIRST_DELAY_SECONDS, MAX_DELAY_SECONDS = 1.0, 15 * 60  # the wait doubles per further failure
+NAME_SLOW_AFTER, NAME_PAUSE_STEP, NAME_MAX_PAUSE = 5, 0.25, 2.0  # a name under attack: a pause
+MAX_ENTRIES, MAX_TIMES = 10_000, 64  # bounded memory: counters kept, failure times per counter
+_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -59,9 +68,41 @@ def _last_activity() -> dict[tuple, float]:
 
 
 @st.cache_resource(show_spinner=False)
-def _failures() -> dict[str, list[float]]:
-    """Server-wide: account name -> times of recent failed password attempts."""
+def _failures() -> dict[tuple, list[float]]:
+    """Server-wide: ("client", c), ("pair", c, name) or ("name", name) -> times of recent failed
+    password attempts (oldest first); only touched under _LOCK."""
     return {}
+
+
+def clock() -> float:
+    """The throttle's clock (seconds; tests replace it)."""
+    return time.monotonic()
+
+
+def _pause(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def client_key() -> str:
+    """Who is knocking, as far as Streamlit can tell: the address of the browser's connection
+    (st.context.ip_address). When that connection comes from this host or a private network (a
+    reverse proxy in front of the app), the last X-Forwarded-For entry, the address that proxy saw,
+    is used instead; a connection from a public address cannot choose its key with the header.
+    "local" when nothing is known (every such client shares the key)."""
+    return client_from(st.context.ip_address, st.context.headers.get_all("X-Forwarded-For"))
+
+
+def client_from(peer: str | None, forwarded: list[str]) -> str:
+    """client_key() from the connection's address (None on loopback) and X-Forwarded-For."""
+    try:
+        behind_proxy = peer is None or ipaddress.ip_address(peer).is_private
+    except ValueError:
+        behind_proxy = False
+    hops = [part.strip() for value in forwarded for part in value.split(",")]
+    hops = [hop for hop in hops if hop]
+    if behind_proxy and hops:
+        return hops[-1][:64]
+    return (peer or "local")[:64]
 
 
 def _identify(access: AccessConfig) -> Identity:
@@ -138,30 +179,88 @@ def sign_out() -> None:
     st.session_state[IDENTITY_KEY] = Identity()
 
 
-def _throttled(name: str) -> bool:
-    """Whether `name` has had MAX_FAILURES failed attempts within the window."""
-    failures, now = _failures(), time.time()
-    if len(failures) > 10_000:  # names typed at random must not fill the memory
-        for stale in [n for n, times in failures.items() if now - max(times, default=0)
-                      > FAILURE_WINDOW_SECONDS]:
-            failures.pop(stale, None)
-    recent = [t for t in failures.get(name, []) if now - t < FAILURE_WINDOW_SECONDS]
-    failures[name] = recent
-    return len(recent) >= MAX_FAILURES
+def _recent(failures: dict[tuple, list[float]], key: tuple, now: float) -> list[float]:
+    times = [t for t in failures.get(key, ()) if now - t < FAILURE_WINDOW_SECONDS]
+    if times:
+        failures[key] = times[-MAX_TIMES:]
+    else:
+        failures.pop(key, None)
+    return times
+
+
+def _wait(times: list[float], free: int, now: float) -> float:
+    """Seconds still to wait after `times` failures when `free` of them cost no wait."""
+    if len(times) < free:
+        return 0.0
+    delay = min(MAX_DELAY_SECONDS, FIRST_DELAY_SECONDS * 2 ** min(len(times) - free, 30))
+    return max(0.0, times[-1] + delay - now)
+
+
+def _prune(failures: dict[tuple, list[float]], now: float) -> None:
+    if len(failures) <= MAX_ENTRIES:
+        return
+    for key in [k for k, times in failures.items()
+                if not times or now - times[-1] >= FAILURE_WINDOW_SECONDS]:
+        failures.pop(key, None)
+    if len(failures) > MAX_ENTRIES:  # still full of fresh entries: forget the oldest tenth
+        by_age = sorted(failures, key=lambda k: failures[k][-1])
+        for key in by_age[: len(failures) - MAX_ENTRIES * 9 // 10]:
+            failures.pop(key, None)
+
+
+def _in(seconds: float) -> str:
+    if seconds < 90:
+        whole = max(1, round(seconds))
+        return f"{whole} second{'s' if whole > 1 else ''}"
+    return f"{round(seconds / 60)} minutes"
 
 
 def sign_in_with_password(name: str, password: str) -> str | None:
-    """Check a built-in account's password; sign the session in, or say why not."""
+    """Check a built-in account's password; sign the session in, or say why not.
+
+    Throttling slows an attacker per client and never locks out the owner. Failures are counted
+    per client (client_key(): the connection's address), per client and name, and per name, for
+    FAILURE_WINDOW_SECONDS. A client past PAIR_FREE_FAILURES against one name, or past
+    CLIENT_FREE_FAILURES over all names (spraying), is refused until a wait after its last failure
+    that doubles with each further failure (1 s up to 15 min). A refused attempt is answered
+    before any password hash is computed, so it costs the server nothing, and does not count.
+    Failures against a name from other clients never refuse: they only add a short pause (at most
+    NAME_MAX_PAUSE) before the check, so the owner, from a client that has not been failing,
+    signs in with the right password while the name is under attack. Each attempt counts as a
+    failure from before its hash is computed until it proves right, so parallel attempts from one
+    client cannot pass the gate together. The counters are pruned: old failure times expire,
+    at most MAX_TIMES are kept per counter and MAX_ENTRIES counters in all.
+    """
     name = name.strip()
-    if _throttled(name):
-        return "Too many failed attempts for this account. Try again in 15 minutes."
+    client = client_key()
+    keys = (("client", client), ("pair", client, name), ("name", name))
+    failures = _failures()
+    with _LOCK:
+        now = clock()
+        by_client = _recent(failures, keys[0], now)
+        by_pair = _recent(failures, keys[1], now)
+        by_name = _recent(failures, keys[2], now)
+        wait = max(_wait(by_client, CLIENT_FREE_FAILURES, now),
+                   _wait(by_pair, PAIR_FREE_FAILURES, now))
+        if wait > 0:
+            return f"Too many failed attempts from this connection. Try again in {_in(wait)}."
+        for key in keys:  # a failure until it proves right
+            failures.setdefault(key, []).append(now)
+        _prune(failures, now)
+    pause = min(NAME_MAX_PAUSE, NAME_PAUSE_STEP * (len(by_name) - NAME_SLOW_AFTER + 1))
+    if pause > 0:
+        _pause(pause)
     account = load_access().accounts.get(name)
     if account is None:
         spend_equal_time(password)
     if account is None or not verify_password(password, account.password_hash):
-        _failures().setdefault(name, []).append(time.time())
         return "Unknown account or wrong password."
-    _failures().pop(name, None)
+    with _LOCK:
+        for key in (keys[0], keys[2]):
+            times = failures.get(key, [])
+            if now in times:
+                times.remove(now)
+        failures.pop(keys[1], None)
     st.session_state[SESSION_KEY] = {"account": name, "token": secrets.token_urlsafe(24)}
     return None
 
