@@ -233,7 +233,8 @@ def sign_in_with_password(name: str, password: str) -> str | None:
     """
     name = name.strip()
     client = client_key()
-    keys = (("client", client), ("pair", client, name), ("name", name))
+    counted = name[:65]  # account names have at most 64 characters; a longer one is no account
+    keys = (("client", client), ("pair", client, counted), ("name", counted))
     failures = _failures()
     with _LOCK:
         now = clock()
