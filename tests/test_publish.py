@@ -109,6 +109,7 @@ def test_version_is_build_time_and_content_hash(city):
 
 def test_a_crash_while_publishing_leaves_the_previous_snapshots(city, monkeypatch):
     before = {p: p.read_bytes() for p in (city.public_path, city.internal_path)}
+    links = {p: os.readlink(p) for p in (city.public_path, city.internal_path)}
 
     def explode(*args, **kwargs):
         raise RuntimeError("power cut")
@@ -116,8 +117,46 @@ def test_a_crash_while_publishing_leaves_the_previous_snapshots(city, monkeypatc
     monkeypatch.setattr(publish_module, "_fill_public", explode)
     with pytest.raises(RuntimeError):
         publish(city)
+    # both links still at the old version: the internal one is not swapped in alone
     assert city.public_path.read_bytes() == before[city.public_path]
+    assert {p: os.readlink(p) for p in links} == links
     assert list(city.build_dir.glob(".*.tmp")) == []
+
+
+def versions(city) -> tuple[str, str]:
+    out = []
+    for link in (city.internal_path, city.public_path):
+        with connect_snapshot(link) as con:
+            out.append(read_info(con)["version"])
+    return tuple(out)
+
+
+def test_a_kill_between_the_two_swaps_is_mended_by_the_next_run(city, monkeypatch):
+    """Killed after the internal link moved and before the public one: the next publish (or
+    align_links alone) points both at the newer version, whose two files are complete."""
+    old = versions(city)
+    assert old[0] == old[1]
+    real_swap = publish_module._swap_in
+    calls = []
+
+    def killed_on_second_swap(link, versioned):
+        calls.append(link)
+        if len(calls) == 2:
+            raise SystemExit("kill -9")
+        real_swap(link, versioned)
+
+    with duckdb.connect(str(city.store_path)) as con:
+        con.execute("delete from requests where request_id = '1'")
+    monkeypatch.setattr(publish_module, "_swap_in", killed_on_second_swap)
+    with pytest.raises(SystemExit):
+        publish(city)
+    monkeypatch.undo()
+    internal, public = versions(city)
+    assert internal != public and public == old[1]
+    assert publish_module.align_links(city) == internal
+    assert versions(city) == (internal, internal)
+    info = publish(city)
+    assert versions(city) == (info["version"], info["version"])
 
 
 def test_a_reader_keeps_its_snapshot_while_a_new_one_is_swapped_in(city):

@@ -37,6 +37,7 @@ def publish(city: City, *, now: datetime | None = None) -> dict:
     """Build both snapshots from the city's store and swap them in. Returns the snapshot info."""
     city.build_dir.mkdir(parents=True, exist_ok=True)
     remove_leftovers(city.build_dir)
+    align_links(city)
     built_at = (now or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
     con = duckdb.connect(config={
         "autoinstall_known_extensions": False,
@@ -62,14 +63,49 @@ def publish(city: City, *, now: datetime | None = None) -> dict:
         # with the derived columns, so the expensive sort runs once.
         con.execute(f"attach '{_sql_path(internal)}' as internal (read_only)")
         try:
-            _write_snapshot(
+            public = _write_snapshot(
                 con, city.public_path, version, lambda db: _fill_public(con, db, city, info)
             )
-        finally:
+        except BaseException:
             con.execute("detach internal")
+            if internal != city.internal_path.resolve():  # (the same version published again)
+                internal.unlink(missing_ok=True)
+            raise
+        con.execute("detach internal")
     finally:
         con.close()
+    # Both files are complete: only now are the links swapped, back to back, so a failure or a
+    # kill before this line leaves both snapshots at the old version.
+    _swap_in(city.internal_path, internal)
+    _swap_in(city.public_path, public)
     return info
+
+
+def _version_of(link: Path) -> str | None:
+    """The version a snapshot link points at (from `<stem>-<version>.duckdb`), or None."""
+    if not link.is_symlink():
+        return None
+    name = os.readlink(link)
+    prefix = f"{link.stem}-"
+    return name[len(prefix):-len(link.suffix)] if name.startswith(prefix) else None
+
+
+def align_links(city: City) -> str | None:
+    """Point both snapshot links at one version, should a publish have been killed between its
+    two swaps (both files of the newer version exist then: they are written before either link
+    moves). Returns the version both links then share."""
+    links = (city.internal_path, city.public_path)
+    versions = {link: _version_of(link) for link in links}
+    pointed = [link for link in links if versions[link] and link.exists()]
+    if not pointed:
+        return None
+    # the newer is the one written last (two versions can share a build second)
+    newest = versions[max(pointed, key=lambda link: link.stat().st_mtime_ns)]
+    for link in links:
+        target = link.with_name(f"{link.stem}-{newest}{link.suffix}")
+        if versions[link] != newest and target.is_file():
+            _swap_in(link, target)
+    return newest
 
 
 # What a publish writes before its swap: `.<link>.<pid>.tmp` (and DuckDB's `.wal` beside it) and
@@ -119,9 +155,8 @@ def _sql_path(path: Path) -> str:
 
 
 def _write_snapshot(con: duckdb.DuckDBPyConnection, link: Path, version: str, fill) -> Path:
-    """Write a snapshot to a temporary file, checkpoint and close it, give it its version's
-    name, then point `link` at it atomically and remove superseded versions. Returns the
-    versioned file."""
+    """Write a snapshot to a temporary file, checkpoint and close it, and give it its version's
+    name beside `link` (which _swap_in later points at it). Returns the versioned file."""
     tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     con.execute(f"attach '{_sql_path(tmp)}' as snap")
@@ -137,12 +172,17 @@ def _write_snapshot(con: duckdb.DuckDBPyConnection, link: Path, version: str, fi
         os.fsync(handle.fileno())
     versioned = link.with_name(f"{link.stem}-{version}{link.suffix}")
     os.replace(tmp, versioned)
+    return versioned
+
+
+def _swap_in(link: Path, versioned: Path) -> None:
+    """Point `link` at `versioned` atomically (a new symlink renamed over the old one), then
+    remove superseded versions."""
     new_link = link.with_name(f".{link.name}.{os.getpid()}.link")
     new_link.unlink(missing_ok=True)
     new_link.symlink_to(versioned.name)
     os.replace(new_link, link)
     _remove_old_versions(link, keep=2)
-    return versioned
 
 
 def _remove_old_versions(link: Path, keep: int) -> None:
