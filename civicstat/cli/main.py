@@ -9,6 +9,7 @@ from pathlib import Path
 
 from civicstat.cli.progress import progress_bar
 from civicstat.core.city import CityConfigError, load_city
+from civicstat.core.errors import one_line
 from civicstat.ingest.sources.base import InputError
 
 
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except (InputError, CityConfigError, FileNotFoundError) as error:
-        print(f"civicstat: error: {error}", file=sys.stderr)
+        print(f"civicstat: error: {one_line(error)}", file=sys.stderr)
         return 2
 
 

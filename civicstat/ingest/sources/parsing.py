@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyproj import Transformer
 
+from civicstat.core.errors import excerpt
 from civicstat.ingest.sources.base import InputError
 from civicstat.ingest.sources.reading import Batch
 
@@ -105,7 +106,7 @@ class Columns:
         missing = [n for n in names if not self.has(n)]
         if missing:
             wanted = "; ".join(f"{n} (one of: {', '.join(self.spec[n])})" for n in missing)
-            seen = ", ".join(self.batch.names[:12])
+            seen = ", ".join(excerpt(n, 30) for n in self.batch.names[:12])
             raise InputError(
                 f"not a {adapter} export: missing required columns {wanted}; found {seen}..."
             )
