@@ -111,13 +111,18 @@ def test_ingest_json_prints_one_object_and_replays_unchanged(tmp_path, capsys, p
     assert status == 0 and err == ""
     first = json.loads(out)
     assert list(first) == ["read", "inserted", "updated", "unchanged", "rejected",
-                           "rejected_by_reason"]
+                           "rejected_by_reason", "changed", "published"]
     assert first == {"read": 7, "inserted": 5, "updated": 0, "unchanged": 0, "rejected": 2,
-                     "rejected_by_reason": {"no_created_at": 1, "no_id": 1}}
+                     "rejected_by_reason": {"no_created_at": 1, "no_id": 1}, "changed": True,
+                     "published": "stub-1"}
     assert len(out.strip().splitlines()) == 1
     status, out, _ = cli(capsys, "ingest", city.root, CSV, "--mapping", MAPPING, "--json")
-    assert json.loads(out) == {**first, "inserted": 0, "unchanged": 5}
-    assert len(published) == 2
+    # a replay changes nothing: no run recorded, nothing republished (issue 16, item 8)
+    assert json.loads(out) == {**first, "inserted": 0, "unchanged": 5, "changed": False,
+                               "published": None}
+    assert len(published) == 1
+    status, out, _ = cli(capsys, "ingest", city.root, CSV, "--mapping", MAPPING)
+    assert status == 0 and "Nothing changed: no ingest run recorded" in out
 
 
 def test_ingest_human_summary(tmp_path, capsys):

@@ -143,7 +143,9 @@ def test_replay_changes_nothing(tmp_path, published):
         0, 0, first.inserted, first.rejected)
     assert rows(city) == before
     assert query(city, "select count(*) from quarantine") == [(first.rejected,)]
-    assert query(city, "select count(*) from ingest_runs") == [(2,)]
+    # a run that changes nothing is not recorded and republishes nothing (issue 16, item 8)
+    assert query(city, "select count(*) from ingest_runs") == [(1,)]
+    assert not again.changed and again.published is None and len(published) == 1
 
 
 def test_newer_version_updates_and_older_never_overwrites(tmp_path, published):

@@ -186,6 +186,8 @@ def _report(args: argparse.Namespace, summary) -> None:
               f"{summary.created_max:%Y-%m-%d}.")
     if summary.published:
         print(f"Published snapshot {summary.published.get('version', '')}.")
+    if not summary.changed:
+        print("Nothing changed: no ingest run recorded, snapshots not republished.")
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:

@@ -17,7 +17,9 @@ For each frame an adapter yields (see sources.base):
    version with different content, e.g. after new boundaries, replaces the stored row).
 
 A run is one transaction: a crash leaves the store as it was. After the commit the snapshots
-are published (civicstat.publish.build).
+are published (civicstat.publish.build). A run that changes nothing (no insert, no update, no new
+record in quarantine: an empty file, a replay) is rolled back instead: no run is recorded, the
+store file is untouched and nothing is republished, so every visitor's warm cache survives.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ class IngestSummary:
     created_min: datetime | None = None
     created_max: datetime | None = None
     seconds: float = 0.0
+    changed: bool = False  # inserted, updated or quarantined something: recorded and published
     published: dict | None = None
 
     @property
@@ -95,6 +98,8 @@ class IngestSummary:
             "unchanged": self.unchanged,
             "rejected": self.rejected,
             "rejected_by_reason": dict(self.rejected_by_reason),
+            "changed": self.changed,
+            "published": (self.published or {}).get("version"),
         }
 
 
@@ -392,9 +397,16 @@ class _Run:
             s.created_max = max(hi, s.created_max or hi)
 
     def finish(self, started_at: datetime) -> None:
+        """Total the summary; record the run only when it changed the store."""
         con, s = self.con, self.summary
         s.rejected_by_reason = dict(sorted(s.rejected_by_reason.items()))
         s.rejected = sum(s.rejected_by_reason.values())
+        assert s.read == s.inserted + s.updated + s.unchanged + s.rejected, s
+        quarantined = con.execute("select count(*) from quarantine where run_id = ?",
+                                  [self.run_id]).fetchone()[0]
+        s.changed = bool(s.inserted or s.updated or quarantined)
+        if not s.changed:
+            return
         con.execute(
             "insert into ingest_runs (run_id, started_at, finished_at, source, files, count_read, "
             "count_inserted, count_updated, count_unchanged, count_rejected, rejected_by_reason) "
@@ -402,7 +414,6 @@ class _Run:
             [self.run_id, started_at, datetime.now(), self.adapter.name, s.files, s.read,
              s.inserted, s.updated, s.unchanged, s.rejected, json.dumps(s.rejected_by_reason)],
         )
-        assert s.read == s.inserted + s.updated + s.unchanged + s.rejected, s
 
 
 def _open_store(city: City) -> duckdb.DuckDBPyConnection:
@@ -427,7 +438,8 @@ def ingest_files(
     progress: Progress | None = None,
     publish_after: bool = True,
 ) -> IngestSummary:
-    """Load FILES with ADAPTER into the city's store in one transaction, then publish.
+    """Load FILES with ADAPTER into the city's store in one transaction, then publish (only when
+    the run changed something: see the module docstring).
 
     `progress(lines_done, lines_total)`, when given, is called after each frame and with
     lines_done = lines_total once the run is committed. InputError when a file is missing or
@@ -459,8 +471,11 @@ def ingest_files(
 
             run.ingest_file(path, report)
         run.finish(started_at)
-        _pause_for_tests()
-        con.execute("commit")
+        if summary.changed:
+            _pause_for_tests()
+            con.execute("commit")
+        else:
+            con.execute("rollback")  # nothing to keep: not even the run's number
     except BaseException:
         try:
             con.execute("rollback")
@@ -472,7 +487,7 @@ def ingest_files(
     if progress:
         progress(total, total)
     summary.seconds = time.perf_counter() - started
-    if publish_after:
+    if publish_after and summary.changed:
         from civicstat.publish.build import publish  # lazily: publishing needs the store closed
 
         summary.published = publish(city)
