@@ -11,16 +11,25 @@ with the wrong number of fields, blank lines) is re-read with the csv module, wh
 but exact: a line with the wrong number of fields comes out with `_reject` set instead of being
 skipped (extra fields that are all empty are dropped: trailing commas).
 
+Hostile files (the limits below, each checked here only): a ZIP, a gzip or any file that is not
+text is refused; UTF-16 (a BOM, or NULs in every other byte) is read through a UTF-8 copy; a
+first row of more than MAX_COLUMNS columns, or with a "name" over MAX_NAME_CHARS, is refused
+before anything else is read; a line over MAX_LINE_BYTES is one record rejected as
+`record_too_long`, of which quarantine keeps the first RAW_EXCERPT_BYTES (the rest is skipped,
+never held whole); JSON nested deeper than MAX_JSON_DEPTH is refused before a parser sees it.
+
 Column names are reduced to one key form (`header_key`): "Unique Key", "unique_key" and
 "UniqueKey" are all "uniquekey".
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
 import re
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -34,6 +43,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 
+from civicstat.core.errors import excerpt
 from civicstat.ingest.prefetch import prefetched
 from civicstat.ingest.sources.base import LINE, RAW, REJECT, InputError
 
@@ -43,6 +53,15 @@ PIECE_BYTES = 1 << 22  # a block pyarrow cannot read is retried in pieces of thi
 MAX_RECORD_BYTES = 1 << 28  # no end of record outside quotes in this much: a stray quote
 JSON_BATCH_ROWS = 200_000  # records per batch of a pretty-printed JSON document
 ENCODINGS = ("utf-8", "cp1252", "latin-1")  # latin-1 decodes anything: the last resort
+# Hostile files (issue 16): limits every export read here is held to.
+MAX_LINE_BYTES = 1 << 20  # a longer line is one rejected record (TOO_LONG), not read
+RAW_EXCERPT_BYTES = 256  # what quarantine keeps of such a line: its first bytes only
+TOO_LONG = "record_too_long"
+MAX_COLUMNS = 2_000  # a header with more is refused before anything else is read
+MAX_NAME_CHARS = 1_000  # a longer "column name" means the first row is no header
+MAX_JSON_DEPTH = 64  # deeper JSON is refused (a request record is 3 or 4 levels deep)
+CONTROL_SHARE = 0.05  # more control bytes than this in the first 64 KB: not a text file
+_CONTROL = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
 _DATE_LIKE = re.compile(r"^\s*\d{1,4}[-/]\d{1,2}[-/]\d{1,4}([ T]\d{1,2}:\d\d.*)?\s*$")
 _NUMBER_LIKE = re.compile(r"^\s*-?\d+(\.\d+)?\s*$")
 
@@ -102,12 +121,57 @@ def read_batches(
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: file not found")
+    encoding = sniff(path)
+    if encoding is not None:  # UTF-16: read a UTF-8 copy (same name, so messages name the file)
+        with tempfile.TemporaryDirectory(prefix="civicstat-") as folder:
+            copy = Path(folder) / path.name
+            transcode(path, copy, encoding)
+            yield from read_batches(copy, layouts=layouts, block_bytes=block_bytes)
+        return
     with path.open("rb") as handle:
         start = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
     if start[:1] in (b"[", b"{"):
         yield from _json_batches(path, block_bytes)
     else:
         yield from _csv_batches(path, layouts or {}, block_bytes)
+
+
+# --- what kind of file ----------------------------------------------------------------------
+
+
+def sniff(path: Path) -> str | None:
+    """The encoding to transcode the file from when it is UTF-16 (a BOM, or NULs in every other
+    byte), else None for a text file read as it is. InputError, on one line, for an archive, a
+    compressed file or anything else that is not text."""
+    with Path(path).open("rb") as handle:
+        head = handle.read(1 << 16)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    sample = head[: len(head) // 2 * 2]
+    if len(sample) >= 4:
+        even, odd = sample[0::2], sample[1::2]
+        for zeros, text, encoding in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+            if zeros.count(0) > 0.9 * len(zeros) and text.count(0) < 0.1 * len(text):
+                return encoding
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        raise InputError(f"{path.name}: a ZIP archive (or a spreadsheet workbook), not a CSV or "
+                         "JSON export; unzip it (or save it as CSV) first")
+    if head.startswith(b"\x1f\x8b"):
+        raise InputError(f"{path.name}: a gzip-compressed file; decompress it first")
+    control = len(head) - len(head.translate(None, _CONTROL))
+    if control > CONTROL_SHARE * len(head):
+        raise InputError(f"{path.name}: not a text file ({control:,} control bytes in the first "
+                         f"{len(head):,}); a CSV or JSON export is text")
+    return None
+
+
+def transcode(source: Path, target: Path, encoding: str) -> None:
+    """Write SOURCE, in ENCODING, to TARGET as UTF-8, a piece at a time."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    with source.open("rb") as src, target.open("wb") as out:
+        while piece := src.read(1 << 22):
+            out.write(decoder.decode(piece).encode("utf-8"))
+        out.write(decoder.decode(b"", final=True).encode("utf-8"))
 
 
 # --- CSV ------------------------------------------------------------------------------------
@@ -183,12 +247,19 @@ def _csv_batches(path: Path, layouts: Mapping[int, Sequence[str]], block_bytes: 
         offset = 3 if head.startswith(b"\xef\xbb\xbf") else 0
         term = b"\n" if b"\n" in head else b"\r"
         first_end = _record_end(head, term, offset)
+        if first_end < 0 and len(head) == HEAD_BYTES:
+            raise InputError(f"{path.name}: no end to the first line in {HEAD_BYTES:,} bytes; "
+                             "not a CSV export")
         first_record = head[offset:] if first_end < 0 else head[offset:first_end]
         first_text, _ = _decode(first_record)
         delimiter = detect_delimiter(first_text)
+        csv.field_size_limit(1 << 30)  # the header's length is checked below, not by csv
         first = next(csv.reader(io.StringIO(first_text, newline=""), delimiter=delimiter), [])
         if not first:
             return  # an empty file holds no records
+        if len(first) > MAX_COLUMNS:
+            raise InputError(f"{path.name}: the first row has {len(first):,} columns (at most "
+                             f"{MAX_COLUMNS:,}); not an export this reads")
         if _looks_like_data(first):
             names = layouts.get(len(first))
             if names is None:
@@ -199,11 +270,18 @@ def _csv_batches(path: Path, layouts: Mapping[int, Sequence[str]], block_bytes: 
             line = 1
         else:
             names = first
+            longest = max(names, key=len)
+            if len(longest) > MAX_NAME_CHARS:
+                raise InputError(f"{path.name}: a column name of {len(longest):,} characters in "
+                                 f"the first row ({excerpt(longest)}); not a header")
             line = 1 + first_record.count(term)
             offset += len(first_record)
         parser = _BlockParser(tuple(names), _unique_keys(names), delimiter, term)
         for block in _blocks(handle, offset, term, block_bytes):
-            batch = parser.parse(block, line)
+            if isinstance(block, _LongLine):
+                batch = block.batch(line, parser.keys, parser.names)
+            else:
+                batch = parser.parse(block, line)
             line += block.terms
             if batch.num_rows:
                 yield batch
@@ -229,6 +307,52 @@ class _Block:
         return pa.py_buffer(text.encode("utf-8"))
 
 
+@dataclass
+class _LongLine:
+    """A line longer than MAX_LINE_BYTES: one rejected record, of which only the first bytes are
+    kept (the rest is skipped, never held in memory whole)."""
+
+    head: bytes
+    length: int
+    terms: int = 1
+
+    def batch(self, line: int, keys: Sequence[str] = (), names: tuple[str, ...] = ()) -> Batch:
+        columns = {k: pa.nulls(1, pa.string()) for k in keys} or {"_empty": pa.nulls(1, pa.string())}
+        return Batch(
+            pa.table(columns),
+            np.array([line], dtype=np.int64),
+            reject=[TOO_LONG],
+            raw_text=[_decode(self.head)[0] + f"… ({self.length:,} bytes in all)"],
+            names=names,
+        )
+
+
+def _long_line(data: bytes, term: bytes) -> tuple[int, int] | None:
+    """(start, end) of the first line in DATA longer than MAX_LINE_BYTES; end is -1 when the line
+    has no terminator in DATA. None when every line is short enough."""
+    if len(data) <= MAX_LINE_BYTES:
+        return None
+    ends = np.flatnonzero(np.frombuffer(data, np.uint8) == term[0])
+    starts = np.concatenate(([0], ends + 1))
+    stops = np.concatenate((ends, [len(data)]))
+    over = np.flatnonzero(stops - starts > MAX_LINE_BYTES)
+    if not len(over):
+        return None
+    i = int(over[0])
+    return int(starts[i]), (int(stops[i]) if i < len(ends) else -1)
+
+
+def _skip_line(handle, offset: int, term: bytes) -> int:
+    """The offset just after the line end at or after OFFSET (the file's end when none)."""
+    handle.seek(offset)
+    while piece := handle.read(1 << 20):
+        at = piece.find(term)
+        if at >= 0:
+            return offset + at + len(term)
+        offset += len(piece)
+    return offset
+
+
 def _is_utf8(buffer: pa.Buffer) -> bool:
     """Whether the bytes are valid UTF-8 (pyarrow's validator: a few ms for 64 MB)."""
     offsets = pa.py_buffer(np.array([0, buffer.size], dtype=np.int64))
@@ -251,6 +375,15 @@ def _blocks(
         data = handle.read(size)
         if not data:
             return
+        long = _long_line(data, term)
+        if long is not None:  # the lines before it, then the long line as one rejected record
+            start, end = long
+            if start:
+                yield _Block(data, start, data.count(term, 0, start))
+            after = _skip_line(handle, offset + start, term) if end < 0 else offset + end + 1
+            yield _LongLine(data[start:start + RAW_EXCERPT_BYTES], after - offset - start)
+            offset, size = after, block_bytes
+            continue
         if len(data) < size:  # the rest of the file
             data = data if data.endswith(term) else data + term
             yield _Block(data, len(data), data.count(term))
@@ -288,7 +421,10 @@ class _BlockParser:
         """A block with something odd in it, in pieces: only the odd piece goes slow."""
         parts = []
         for piece in _blocks(io.BytesIO(block.bytes()), 0, self.term, PIECE_BYTES):
-            parts.append(self.parse(piece, first_line, whole=False))
+            if isinstance(piece, _LongLine):
+                parts.append(piece.batch(first_line, self.keys, self.names))
+            else:
+                parts.append(self.parse(piece, first_line, whole=False))
             first_line += piece.terms
         rejects = [r for b in parts for r in (b.reject or [None] * b.num_rows)]
         raws = [r for b in parts for r in (b.raw_text or [None] * b.num_rows)]
@@ -473,8 +609,34 @@ def _json_lines_of(path: Path) -> Iterator[tuple[int, str]]:
             yield number, text
 
 
+_DEPTH_STEP = np.zeros(256, dtype=np.int8)
+_DEPTH_STEP[[ord("["), ord("{")]] = 1
+_DEPTH_STEP[[ord("]"), ord("}")]] = -1
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+
+
+def _max_depth(data: bytes) -> int:
+    best = depth = 0
+    for start in range(0, len(data), 1 << 22):
+        piece = np.frombuffer(data, np.uint8, count=min(1 << 22, len(data) - start), offset=start)
+        levels = depth + np.cumsum(_DEPTH_STEP[piece], dtype=np.int64)
+        best, depth = max(best, int(levels.max())), int(levels[-1])
+    return best
+
+
+def check_json_depth(data: bytes, name: str) -> None:
+    """InputError when JSON in DATA nests deeper than MAX_JSON_DEPTH: before any parser sees it
+    (the json module gives up with a RecursionError, pyarrow's reader crashes the process)."""
+    if _max_depth(data) <= MAX_JSON_DEPTH:
+        return
+    if _max_depth(_JSON_STRING.sub(b'""', data)) > MAX_JSON_DEPTH:  # brackets in text are text
+        raise InputError(f"{name}: JSON nested deeper than {MAX_JSON_DEPTH} levels; not an "
+                         "export this reads")
+
+
 def _json_batches(path: Path, block_bytes: int) -> Iterator[Batch]:
     first = next((t for _, t in _json_lines_of(path) if t.strip().strip("[").strip()), "")
+    check_json_depth(first.encode("utf-8"), path.name)
     try:
         _line_record(first)
     except ValueError:
@@ -494,11 +656,38 @@ def _json_lines(path: Path, block_bytes: int) -> Iterator[Batch]:
     with path.open("rb") as handle:
         offset = 3 if handle.read(3) == b"\xef\xbb\xbf" else 0
         line = 1
+        long_lines: list[Batch] = []  # yielded with the next batch, which has the columns
         for block in _blocks(handle, offset, b"\n", block_bytes, quoted=False):
+            if isinstance(block, _LongLine):
+                long_lines.append(block.batch(line))
+                line += block.terms
+                continue
+            check_json_depth(block.bytes(), path.name)
             batch = _json_arrow(block, line) or _json_python(block, line)
             line += block.terms
             if batch.num_rows:
-                yield batch
+                yield _with_rows(batch, long_lines)
+                long_lines = []
+        if long_lines:
+            yield _with_rows(long_lines[0], long_lines[1:])
+
+
+def _with_rows(batch: Batch, extra: list[Batch]) -> Batch:
+    """BATCH and the one-row batches EXTRA (rejected long lines), with BATCH's columns."""
+    if not extra:
+        return batch
+    n = batch.num_rows
+    rows = [pa.table({k: pa.nulls(1, t) for k, t in zip(
+        batch.table.column_names, batch.table.schema.types, strict=True)}) for _ in extra]
+    rejects = (batch.reject or [None] * n) + [r for b in extra for r in b.reject or [None]]
+    raws = list(batch.raw_text or [None] * n) + [r for b in extra for r in b.raw_text or [None]]
+    return Batch(
+        pa.concat_tables([batch.table, *rows]),
+        np.concatenate([batch.line, *(b.line for b in extra)]),
+        reject=rejects,
+        raw_text=raws,
+        names=batch.names,
+    )
 
 
 def _json_arrow(block: _Block, first_line: int) -> Batch | None:
@@ -587,10 +776,12 @@ def _json_python(block: _Block, first_line: int) -> Batch:
 def _json_document(path: Path) -> Iterator[Batch]:
     """A whole JSON document: an array of records, or a GeoJSON FeatureCollection. `_line` is
     then the record's position in the array."""
-    text, _ = _decode(path.read_bytes().removeprefix(b"\xef\xbb\xbf"))
+    data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    check_json_depth(data, path.name)
+    text, _ = _decode(data)
     try:
         document = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise InputError(f"{path.name}: not readable JSON ({exc})") from exc
     if isinstance(document, dict) and isinstance(document.get("features"), list):
         document = [
