@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-import xml.etree.ElementTree as ET
+import xml.etree.ElementTree as ET  # element types only: parsing is defusedxml's
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -33,10 +33,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as SafeET
 
+from civicstat.core.errors import excerpt
 from civicstat.ingest.sources import parsing
 from civicstat.ingest.sources.base import InputError
-from civicstat.ingest.sources.reading import Batch, canonical_frame
+from civicstat.ingest.sources.reading import Batch, canonical_frame, check_json_depth, sniff
 
 NAME = "open311"
 BATCH_RECORDS = 200_000
@@ -63,33 +66,56 @@ def _xml_value(element: ET.Element):
     return {child.tag: _xml_value(child) for child in children}
 
 
+REQUEST_KEYS = ("service_request_id", "requested_datetime", "token")  # one makes a record
+
+
 def parse_response(data: bytes, name: str) -> list[dict]:
-    """The request records of one GeoReport v2 response (JSON or XML)."""
+    """The request records of one GeoReport v2 response (JSON or XML).
+
+    XML is parsed by defusedxml: a document type with entities (a billion laughs, an external
+    entity) is refused, never expanded or fetched. JSON deeper than reading.MAX_JSON_DEPTH, or
+    not in a GeoReport shape (an object with service_requests / requests, one request, or a
+    list holding at least one object), is refused; a list's other items are unreadable records.
+    """
     text = data.decode("utf-8-sig", errors="replace").lstrip()
     if text.startswith("<"):
         try:
-            root = ET.fromstring(text)
+            root = SafeET.fromstring(text, forbid_dtd=True)
+        except DefusedXmlException as exc:
+            raise InputError(f"{name}: XML with a document type or entities is refused "
+                             f"({type(exc).__name__})") from None
         except ET.ParseError as exc:
-            raise InputError(f"{name}: not readable XML ({exc})") from exc
+            raise InputError(f"{name}: not readable XML ({exc})") from None
         if root.tag == "errors":
             raise InputError(f"{name}: the Open311 server answered with an error: "
-                             f"{ET.tostring(root, encoding='unicode')[:200]}")
+                             f"{excerpt(' '.join(root.itertext()), 200)}")
         tags = ("request", "service_request")
         elements = [root] if root.tag in tags else [e for e in root if e.tag in tags]
         return [{child.tag: _xml_value(child) for child in element} for element in elements]
+    check_json_depth(text.encode("utf-8"), name)
     try:
         document = json.loads(text) if text else []
-    except ValueError as exc:
-        raise InputError(f"{name}: not readable JSON ({exc})") from exc
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"{name}: not readable JSON ({exc})") from None
+    shape = "a JSON " + type(document).__name__.replace("dict", "object")
     if isinstance(document, dict):
-        document = document.get("service_requests", document.get("requests", [document]))
-    if not isinstance(document, list):
-        raise InputError(f"{name}: not a GeoReport v2 requests response")
+        if "service_requests" in document or "requests" in document:
+            document = document.get("service_requests", document.get("requests"))
+        elif any(key in document for key in REQUEST_KEYS):
+            document = [document]
+        else:
+            keys = ", ".join(excerpt(k, 30) for k in list(document)[:8])
+            raise InputError(f"{name}: not a GeoReport v2 requests response (an object with "
+                             f"{keys or 'no keys'})")
+    if not isinstance(document, list) or (
+            document and not any(isinstance(r, dict) for r in document)):
+        raise InputError(f"{name}: not a GeoReport v2 requests response ({shape} with no "
+                         "request objects)")
     errors = [r for r in document if isinstance(r, dict) and "code" in r and "description" in r
               and "service_request_id" not in r and "requested_datetime" not in r]
     if errors and len(errors) == len(document):
         raise InputError(f"{name}: the Open311 server answered with an error: "
-                         f"{errors[0]['code']} {errors[0]['description']}")
+                         f"{excerpt(errors[0]['code'])} {excerpt(errors[0]['description'], 200)}")
     return document
 
 
@@ -175,7 +201,11 @@ class Open311Adapter:
         path = Path(path)
         if not path.is_file():
             raise InputError(f"{path}: file not found")
-        records = parse_response(path.read_bytes(), path.name)
+        encoding = sniff(path)  # an archive or binary file is refused; UTF-16 is decoded
+        data = path.read_bytes()
+        if encoding is not None:
+            data = data.decode(encoding, errors="replace").encode("utf-8")
+        records = parse_response(data, path.name)
         for start in range(0, len(records), BATCH_RECORDS):
             batch = records_batch(records[start:start + BATCH_RECORDS], start + 1)
             yield canonical_frame(batch, map_batch(batch, timezone), f"{self.name}:{path.name}")
