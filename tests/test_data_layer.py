@@ -44,3 +44,42 @@ def test_internal_query_answers_staff(app, role):
     app.run()
     assert not app.exception
     assert any(m.value.endswith(" sources") for m in app.markdown)
+
+
+def _page_downloading_twice():
+    import streamlit as st
+
+    from civicstat.core.filters import DIMENSIONS, Filters, resolve_period
+    from civicstat.web import data
+
+    info = data.public_info()
+    as_of = info["as_of"].to_pydatetime()
+    filters = Filters(resolve_period("365d", as_of), as_of, dict.fromkeys(DIMENSIONS))
+    first = data.open_data_file("csv", filters)
+    second = data.open_data_file("csv", filters)
+    parquet = data.open_data_file("parquet", filters)
+    st.write(f"{len(first)} {first == second} {len(parquet) > 0}")
+
+
+def test_an_open_data_file_is_made_once_and_its_rows_stay_out_of_the_result_cache(
+        staff_city, monkeypatch):
+    """A repeated download costs nothing (the file is kept, a few at most) and the records are
+    read without filling the 500-entry result cache with large frames."""
+    from civicstat.serve.queries import Query
+
+    runs = []
+    real_run = Query.run
+
+    def counting_run(self, con, values):
+        runs.append(self.name)
+        return real_run(self, con, values)
+
+    monkeypatch.setattr(Query, "run", counting_run)
+    monkeypatch.setenv("CIVICSTAT_CITY", str(staff_city))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = AppTest.from_function(_page_downloading_twice, default_timeout=60).run()
+    assert not app.exception, app.exception
+    size, same, parquet = app.markdown[0].value.split()
+    assert int(size) > 1000 and same == "True" and parquet == "True"
+    assert runs.count("open_data_records") == 2  # once per format, not per click

@@ -21,6 +21,7 @@ from civicstat.accounts.users import GRANTED_ROLES
 from civicstat.core.brief import DistrictBrief, build_brief
 from civicstat.core.city import city_dir_from_env
 from civicstat.core.filters import Filters
+from civicstat.exports import opendata
 from civicstat.serve.queries import get_query
 from civicstat.serve.snapshots import SnapshotMissing, connect_snapshot, file_identity, read_info
 from civicstat.web import auth
@@ -123,3 +124,24 @@ def district_summary(filters: Filters) -> pd.DataFrame:
     return public_query(
         "district_summary", **filters.params("start", "end", without=("district",))
     )
+
+
+# Open-data files kept, whole, for repeated downloads: a 500,000-row file costs seconds of CPU and
+# ~100 MB to make, so a few are kept (bounded memory) and the rows are never put in the result
+# cache above (500 entries of such frames would be tens of GB).
+DOWNLOAD_CACHE_ENTRIES = 4
+
+
+@st.cache_data(max_entries=DOWNLOAD_CACHE_ENTRIES, show_spinner=False)
+def _open_data_file(kind: str, params: tuple, version: str) -> bytes:
+    con, _ = _handle("public")
+    records = get_query("public", "open_data_records").run(con, dict(params))
+    return opendata.to_file(records, kind)
+
+
+def open_data_file(kind: str, filters: Filters) -> bytes:
+    """The filtered public records as a file of format `kind` (at most opendata.MAX_ROWS rows),
+    cached per filters, format and snapshot version."""
+    params = {"max_rows": opendata.MAX_ROWS, **filters.params("start", "end")}
+    return _open_data_file(kind, tuple(sorted(params.items())), public_info()["version"])
+

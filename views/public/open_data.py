@@ -26,17 +26,12 @@ else:
            "the rest." if total > opendata.MAX_ROWS else "")
     )
 
-    def records():
-        return data.public_query(
-            "open_data_records", max_rows=opendata.MAX_ROWS, **filters.params("start", "end")
-        )
-
     stem = f"requests-{filters.period.start:%Y%m%d}-{filters.period.end:%Y%m%d}"
     columns = st.columns(len(FORMATS))
     for column, (kind, form) in zip(columns, FORMATS.items(), strict=True):
         column.download_button(
             f"Download {form.label}",
-            data=lambda kind=kind: opendata.to_file(records(), kind),
+            data=lambda kind=kind: data.open_data_file(kind, filters),
             file_name=form.file_name(stem),
             mime=form.mime,
             icon=":material/download:",
