@@ -200,6 +200,11 @@ CASES = [
     Case("JSON lines, a record nested deep",
          text(json.dumps({"unique_key": "1"}) + "\n" + '{"a":' * 100_000 + "1" + "}" * 100_000
               + "\n", "export.json"), Refused("nested")),
+    Case("JSON lines with a 2 MB line", text("\n".join(json.dumps(
+        {"unique_key": str(k), "created_date": "2024-01-02T09:00:00.000", "agency": "DOT",
+         "complaint_type": kind, "latitude": "40.05", "longitude": "-73.95"})
+        for k, kind in ((101, "Pothole"), (103, "x" * (2 << 20)), (102, "Pothole"))) + "\n",
+        "export.json"), Read(3, rejected=1)),
     Case("JSON that is not an export, one line", text('{"issues": [1, 2]}', "export.json"),
          Refused("not a nyc export")),
     Case("JSON that is not a list of records", text('{\n "issues": [\n  1, 2]\n}', "x.json"),
