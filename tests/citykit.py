@@ -126,6 +126,8 @@ def stub_publish(monkeypatch) -> list:
             module = types.ModuleType("civicstat.publish.build")
             monkeypatch.setitem(sys.modules, "civicstat.publish.build", module)
     monkeypatch.setattr(module, "publish", publish, raising=False)
+    # the stub publishes nothing, so the snapshots would always look behind the store
+    monkeypatch.setattr(module, "snapshots_behind", lambda city: False, raising=False)
     return calls
 
 

@@ -395,3 +395,24 @@ def test_only_usable_locations_are_published(tmp_path):
     with duckdb.connect(str(city.internal_path), read_only=True) as con:
         flagged = dict(con.execute("select request_id, flags from requests").fetchall())
     assert flagged["inf"] == ["no_coordinates"] and flagged["outside"] == ["outside_city"]
+
+
+def test_the_next_run_publishes_what_a_killed_one_committed(tmp_path):
+    """An ingest killed after its commit and before its publish (here: publish_after=False)
+    leaves the app on the old data; the next run publishes it even when it changes nothing."""
+    from civicstat.publish.build import snapshots_behind
+    from civicstat.serve.snapshots import connect_snapshot, read_info
+
+    city = make_city(tmp_path)
+    run(city, tmp_path, [rec("1")])  # published
+    assert not snapshots_behind(city)
+    ingest_files(city, [placeholder_file(tmp_path)], FrameAdapter([rec("1"), rec("2")]),
+                 publish_after=False)
+    assert snapshots_behind(city)
+    again = run(city, tmp_path, [rec("1"), rec("2")])
+    assert not again.changed and again.published is not None
+    with connect_snapshot(city.public_path) as con:
+        assert read_info(con)["count_requests"] == 2
+    assert not snapshots_behind(city)
+    quiet = run(city, tmp_path, [rec("1"), rec("2")])
+    assert quiet.published is None  # up to date: nothing republished

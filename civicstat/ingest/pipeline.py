@@ -53,6 +53,7 @@ from civicstat.ingest.sources.base import (
 )
 from civicstat.ingest.sources.parsing import CHANNELS as SOURCE_CHANNELS
 from civicstat.ingest.store import connect_store
+from civicstat.publish import build as publishing
 
 # Test hook: when set to a path, ingest writes that file just before COMMIT and sleeps, so a
 # test can kill the process inside the transaction.
@@ -487,9 +488,7 @@ def ingest_files(
     if progress:
         progress(total, total)
     summary.seconds = time.perf_counter() - started
-    if publish_after and summary.changed:
-        from civicstat.publish.build import publish  # lazily: publishing needs the store closed
-
-        summary.published = publish(city)
+    if publish_after and (summary.changed or publishing.snapshots_behind(city)):
+        summary.published = publishing.publish(city)  # the store is closed now: publish reads it
     return summary
 

@@ -25,7 +25,7 @@ from civicstat.core.city import City
 from civicstat.core.errors import InputError, store_busy
 from civicstat.core.schema import IMPLAUSIBLE_DATE_FLAGS
 from civicstat.publish.models import Model, snapshot_models
-from civicstat.serve.snapshots import SNAPSHOT_FORMAT
+from civicstat.serve.snapshots import SNAPSHOT_FORMAT, connect_snapshot, read_info
 
 # Every table, view and macro in a snapshot besides request_types, districts and snapshot_info
 # (written here from the city's configuration) is a model in queries/snapshot (loaded, checked
@@ -79,6 +79,26 @@ def publish(city: City, *, now: datetime | None = None) -> dict:
     _swap_in(city.internal_path, internal)
     _swap_in(city.public_path, public)
     return info
+
+
+def snapshots_behind(city: City) -> bool:
+    """Whether the store holds an ingest run the published snapshots do not include (an ingest
+    killed after it committed and before it published), so the next run publishes it even when
+    it changes nothing itself."""
+    if not city.store_path.is_file():
+        return False
+    try:
+        with duckdb.connect(str(city.store_path), read_only=True) as con:
+            (last,) = con.execute("select max(run_id) from ingest_runs").fetchone()
+    except duckdb.Error:
+        return False  # busy or unreadable: the caller's own run decides
+    if last is None:
+        return False
+    if not city.internal_path.exists():
+        return True
+    with connect_snapshot(city.internal_path) as con:
+        published = read_info(con).get("store_run")
+    return published is None or pd.isna(published) or int(published) < int(last)
 
 
 def _version_of(link: Path) -> str | None:
@@ -242,6 +262,7 @@ def _snapshot_info(con: duckdb.DuckDBPyConnection, city: City, built_at: datetim
         {"implausible": list(IMPLAUSIBLE_DATE_FLAGS)},
     ).fetchone()
     content = f"{int(content_hash):016x}"
+    (store_run,) = con.execute("select max(run_id) from store.ingest_runs").fetchone()
     return {
         "format": SNAPSHOT_FORMAT,
         "version": f"{built_at:%Y%m%dT%H%M%S}-{content[:12]}",
@@ -253,6 +274,7 @@ def _snapshot_info(con: duckdb.DuckDBPyConnection, city: City, built_at: datetim
         "fiscal_year_start_month": city.fiscal_year_start_month,
         "k": city.k,
         "count_requests": int(count),
+        "store_run": store_run,  # the store's last ingest run this snapshot includes
         "sensitive": json.dumps(city.sensitive, sort_keys=True),
     }
 
