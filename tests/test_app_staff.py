@@ -376,3 +376,51 @@ def test_staff_url_bound_widgets_fall_back_on_a_value_that_is_not_an_option(make
     app.segmented_control(key="by").set_value(None).run()
     assert not app.exception and not app.error
     assert app.dataframe[0].value.columns[0] == "Department"
+
+
+@pytest.mark.parametrize(("section", "missing"), [
+    ({"redirect_uri": "u", "cookie_secret": "c", "client_id": "i", "client_secret": "s",
+      "server_metadata_url": "m"}, []),
+    ({"redirect_uri": "u", "cookie_secret": "c",
+      "google": {"client_id": "i", "client_secret": "s", "server_metadata_url": "m"}}, []),
+    ({"redirect_uri": "u", "client_id": "i"}, ["cookie_secret", "client_secret", "server_metadata_url"]),
+    ({}, ["redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url"]),
+])
+def test_what_single_sign_on_lacks(section, missing):
+    assert auth.sso_missing(section) == missing
+
+
+def test_a_half_written_auth_section_offers_no_failing_button(make_app, secrets):
+    """[auth] without its provider: no single sign-on button (st.login would fail), a warning
+    naming what is missing, and the built-in sign-in still there."""
+    app = make_app("anonymous", run=False)
+    app.secrets = {"civicstat": dict(secrets["civicstat"]),
+                   "auth": {"redirect_uri": "http://localhost:8501/oauth2callback"}}
+    app.switch_page("views/internal/account.py").run()
+    assert not app.exception
+    assert not [b for b in app.button if "single sign-on" in b.label]
+    assert "lacks cookie_secret, client_id, client_secret, server_metadata_url" in app.warning[0].value
+    assert app.text_input  # the account form
+
+
+def test_the_shipped_configuration_hides_errors_and_keeps_protections():
+    """.streamlit/config.toml: error details hidden from visitors, no usage statistics sent,
+    cross-site request forgery protection on; the secrets file is written owner-only."""
+    import tomllib
+
+    from test_support import APP
+
+    config = tomllib.loads((APP.parent / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorDetails"] in ("none", False)
+    assert config["browser"]["gatherUsageStats"] is False
+    assert config["server"].get("enableXsrfProtection", True) is True
+    assert config["server"].get("enableCORS", True) is True
+    assert config["client"]["toolbarMode"] == "viewer"
+
+
+def test_the_secrets_file_is_owner_only(tmp_path):
+    from civicstat.accounts.users import add_user
+
+    secrets_file = tmp_path / "secrets.toml"
+    add_user(secrets_file, "sam", "staff", "a long enough password 1")
+    assert secrets_file.stat().st_mode & 0o777 == 0o600

@@ -54,11 +54,35 @@ def load_access() -> AccessConfig:
         return access_from_secrets(None)
 
 
-def sso_configured() -> bool:
+SSO_KEYS = ("redirect_uri", "cookie_secret")  # in [auth] itself
+PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")  # in [auth] or [auth.NAME]
+
+
+def sso_missing(auth_section: object) -> list[str]:
+    """What a secrets file's [auth] section lacks for st.login (empty when complete): the keys
+    Streamlit needs, the provider's either in [auth] or in one [auth.<provider>] table."""
+    section = dict(auth_section or {})
+    missing = [key for key in SSO_KEYS if not section.get(key)]
+    providers = [section] + [v for v in section.values() if isinstance(v, dict)]
+    if not any(all(p.get(key) for key in PROVIDER_KEYS) for p in map(dict, providers)):
+        best = max(providers, key=lambda p: sum(bool(dict(p).get(k)) for k in PROVIDER_KEYS))
+        missing += [key for key in PROVIDER_KEYS if not dict(best).get(key)]
+    return missing
+
+
+def sso_section() -> dict | None:
+    """The secrets file's [auth] section, or None when there is none."""
     try:
-        return "auth" in st.secrets
+        return dict(st.secrets["auth"]) if "auth" in st.secrets else None
     except FileNotFoundError:
-        return False
+        return None
+
+
+def sso_configured() -> bool:
+    """Single sign-on is offered only when [auth] holds everything st.login needs: a half-written
+    section would show a button that fails."""
+    section = sso_section()
+    return section is not None and not sso_missing(section)
 
 
 @st.cache_resource(show_spinner=False)

@@ -42,6 +42,11 @@ if me.signed_in:  # single sign-on worked, but the e-mail has no role here
     st.stop()
 
 sso = auth.sso_configured()
+if not sso and auth.sso_section() is not None:
+    st.warning(
+        "Single sign-on is not set up completely, so it is not offered: the secrets file's "
+        "[auth] section lacks " + ", ".join(auth.sso_missing(auth.sso_section())) + "."
+    )
 if sso and st.button("Sign in with single sign-on", type="primary", icon=":material/key:"):
     st.login()
 if access.accounts:
