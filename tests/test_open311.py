@@ -121,8 +121,10 @@ SERVED = [  # one request a day at noon UTC, 2024-01-01 .. 2024-07-14
 class Open311Server:
     """A GeoReport v2 endpoint on 127.0.0.1 that filters by date and pages its answers."""
 
-    def __init__(self, *, ignore_page: bool = False, fail: int | None = None, flaky: int = 0):
-        """FAIL: answer every request with that status; FLAKY: answer the first ones with 502."""
+    def __init__(self, *, ignore_page: bool = False, fail: int | None = None, flaky: int = 0,
+                 answer=None):
+        """FAIL: answer every request with that status; FLAKY: answer the first ones with 502;
+        ANSWER(page, size): the records of a page, instead of paging through SERVED."""
         self.queries: list[dict] = []
         self.flaky = flaky
         server = self
@@ -145,7 +147,8 @@ class Open311Server:
                 page = 1 if ignore_page else int(query["page"])
                 hits = [r for r in SERVED if start <= datetime.fromisoformat(
                     r["requested_datetime"].replace("Z", "+00:00")) < end]
-                body = json.dumps(hits[(page - 1) * size: page * size]).encode()
+                chosen = answer(page, size) if answer else hits[(page - 1) * size: page * size]
+                body = json.dumps(chosen).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -268,3 +271,38 @@ def test_pull_command_ingests_what_it_fetched(tmp_path, capsys):
                       "published": counts["published"]}
     saved = list((city.root / "pulls").glob("*/*.json"))
     assert sum(len(json.loads(p.read_text())) for p in saved) == 182
+
+
+def _request(number: int) -> dict:
+    return {"service_request_id": f"N{number}", "requested_datetime": "2024-01-02T10:00:00Z",
+            "service_name": "Pothole", "status": "open"}
+
+
+def test_pull_refuses_a_server_that_never_stops_paging(tmp_path):
+    """New requests on every page, for ever: a clear error after max_pages, with what was kept."""
+    def endless(page, size):
+        return [_request(page * size + i) for i in range(size)]
+
+    with Open311Server(answer=endless) as server, pytest.raises(InputError, match="still paging"):
+        open311.pull(server.url, date(2024, 1, 1), tmp_path / "pulled", timezone="UTC",
+                     until=date(2024, 1, 5), page_size=3, max_pages=5)
+    assert len(server.queries) == 5
+
+
+def test_pull_stops_when_a_page_holds_only_requests_already_seen(tmp_path):
+    """A server that cycles through the same requests in another order ends the window."""
+    def cycling(page, size):
+        return [_request(i) for i in ([1, 2, 3] if page % 2 else [3, 2, 1])]
+
+    with Open311Server(answer=cycling) as server:
+        files = open311.pull(server.url, date(2024, 1, 1), tmp_path / "pulled", timezone="UTC",
+                             until=date(2024, 1, 5), page_size=3)
+    assert len(files) == 1 and len(server.queries) == 2
+
+
+def test_pull_refuses_a_response_over_the_size_limit(tmp_path, monkeypatch):
+    """A response larger than MAX_RESPONSE_BYTES is refused as it arrives, never held whole."""
+    monkeypatch.setattr(open311, "MAX_RESPONSE_BYTES", 2_000)
+    with Open311Server() as server, pytest.raises(InputError, match="larger than"):
+        open311.pull(server.url, date(2024, 1, 1), tmp_path / "pulled", timezone="UTC",
+                     until=date(2024, 7, 1), page_size=100)

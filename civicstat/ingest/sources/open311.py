@@ -44,6 +44,9 @@ from civicstat.ingest.sources.reading import Batch, canonical_frame, check_json_
 NAME = "open311"
 BATCH_RECORDS = 200_000
 MAX_WINDOW = timedelta(days=90)
+# One response at most (a page of 500 requests is well under 1 MB); a larger one is refused as it
+# arrives, never held whole.
+MAX_RESPONSE_BYTES = 64 * 2**20
 FIELDS = (
     "service_request_id", "token", "status", "status_notes", "service_name", "service_code",
     "description", "agency_responsible", "requested_datetime", "updated_datetime",
@@ -246,19 +249,37 @@ def http_fetcher(timeout: float = 60.0, retries: int | None = None,
 
     def get(url: str) -> bytes:
         try:
-            response = session.get(url, timeout=timeout)
+            response = session.get(url, timeout=timeout, stream=True)
         except requests.RequestException as exc:
             reason = exc.args[0] if exc.args else exc
             reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError holds the cause
             raise InputError(f"{url}: cannot reach the Open311 server ({reason})") from None
-        if response.status_code >= 400:
-            tries = "" if response.status_code not in RETRY_STATUSES else (
-                f", still after {retry.total} retries")
-            raise InputError(f"{url}: the server answered HTTP {response.status_code} "
-                             f"{response.reason}{tries}")
-        return response.content
+        with response:
+            if response.status_code >= 400:
+                tries = "" if response.status_code not in RETRY_STATUSES else (
+                    f", still after {retry.total} retries")
+                raise InputError(f"{url}: the server answered HTTP {response.status_code} "
+                                 f"{response.reason}{tries}")
+            return _body_within_limit(response, url)
 
     return get
+
+
+def _body_within_limit(response, url: str, limit: int | None = None) -> bytes:
+    """The response's body; InputError as soon as it passes the limit (MAX_RESPONSE_BYTES)."""
+    limit = MAX_RESPONSE_BYTES if limit is None else limit
+    size = f"{limit // 2**20} MB" if limit >= 2**20 else f"{limit:,} bytes"
+    too_big = InputError(f"{url}: the response is larger than {size}; ask for smaller pages "
+                         "(--page-size) or fewer days")
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_big
+    body = bytearray()
+    for chunk in response.iter_content(chunk_size=1 << 16):
+        body += chunk
+        if len(body) > limit:
+            raise too_big
+    return bytes(body)
 
 
 def requests_url(url: str) -> str:
@@ -315,7 +336,9 @@ def pull(
     """Download every request created in [since, until) into DEST; returns the saved files.
 
     One request per page per window of at most 90 days; a window ends at an empty page, a page
-    equal to the previous one, or MAX_PAGES. FETCH gets a URL's body (default: http_fetcher()).
+    equal to the previous one, or a page of requests all seen before in the window; a server
+    still paging after MAX_PAGES is an InputError (nothing is dropped silently). FETCH gets a
+    URL's body (default: http_fetcher()), at most MAX_RESPONSE_BYTES each.
     """
     endpoint = requests_url(url)
     suffix = ".xml" if urllib.parse.urlsplit(endpoint).path.endswith(".xml") else ".json"
@@ -327,7 +350,7 @@ def pull(
     dest.mkdir(parents=True, exist_ok=True)
     saved: list[Path] = []
     for number, (lo, hi) in enumerate(windows(start, end), start=1):
-        previous = None
+        previous, seen = None, set()
         for page in range(1, max_pages + 1):
             page_url = _with_query(endpoint, {
                 "start_date": _utc_text(lo), "end_date": _utc_text(hi),
@@ -335,10 +358,18 @@ def pull(
             })
             data = fetch(page_url)
             records = parse_response(data, page_url)
-            if not records or data == previous:
-                break
+            ids = {r.get("service_request_id") for r in records if r.get("service_request_id")}
+            if not records or data == previous or (ids and ids <= seen):
+                break  # the end, or a server that ignores `page` or cycles through its answers
             path = dest / f"window{number:03d}-{lo:%Y%m%d}-page{page:04d}{suffix}"
             path.write_bytes(data)
             saved.append(path)
             previous = data
+            seen |= ids
+        else:
+            raise InputError(
+                f"{endpoint}: the server was still paging after {max_pages:,} pages for "
+                f"{lo:%Y-%m-%d} – {hi:%Y-%m-%d}; the {len(saved):,} pages fetched are in {dest}, "
+                "but this window may be incomplete (try a larger --page-size or fewer days)"
+            )
     return saved
