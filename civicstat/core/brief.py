@@ -15,6 +15,7 @@ import pandas as pd
 
 from civicstat.core import figures, privacy
 from civicstat.core.filters import Filters
+from civicstat.core.values import missing
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def build_brief(
     kpis = [_kpi("Requests received", "count_requests", now, before, whole)]
     row = summary[summary["district"] == district]
     population = row["population"].iloc[0] if len(row) else None
-    if not figures.missing(population) and population:
+    if not missing(population) and population:
         city_population = summary["population"].sum()
         kpis.append(_kpi(
             "Requests per 1,000 residents", "requests_per_1000_residents", now, before, whole,

@@ -14,8 +14,6 @@ import pandas as pd
 from civicstat.core import privacy
 from civicstat.core.values import missing
 
-__all__ = ["TOO_FEW", "missing"]
-
 TOO_FEW = privacy.TOO_FEW
 NO_DATA = "no data"
 

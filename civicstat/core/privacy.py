@@ -36,6 +36,12 @@ def fewer_than(k: int) -> str:
     return f"fewer than {k}"
 
 
+def rule_text(k: int) -> str:
+    """The k rule in words, for every page, the PDF and the staff view to state the same way."""
+    return (f"counts below {k} read “{fewer_than(k)}”, and rates or medians resting on fewer "
+            f"than {k} requests read “{TOO_FEW}”")
+
+
 # A location is published only when it is usable: finite, not a placeholder, inside the city.
 UNPUBLISHED_LOCATION_FLAGS = ("no_coordinates", "placeholder_coordinates", "outside_city")
 

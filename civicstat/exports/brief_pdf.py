@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from civicstat.core import figures
+from civicstat.core import figures, privacy
 from civicstat.core.brief import DistrictBrief
 
 BLUE, GREY, DARK = (0, 114, 178), (225, 228, 232), (31, 41, 55)
@@ -143,8 +143,7 @@ def brief_pdf(brief: DistrictBrief) -> bytes:
             "in the period and closed. On-time rate = share of requests due in the period closed "
             "by their due date (still-open requests count once past due). Open at end of period = "
             "requests not closed by the end of the period. Duplicates are left out of every figure. "
-            f"To protect privacy, counts below {brief.k} read 'fewer than {brief.k}' and rates or "
-            f"medians resting on fewer than {brief.k} requests read '{figures.TOO_FEW}'. "
+            f"To protect privacy, {privacy.rule_text(brief.k)}. "
             "Source: the city's public 311 data (CivicStat)."
         ),
         new_x="LMARGIN", new_y="NEXT",

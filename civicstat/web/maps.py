@@ -19,6 +19,7 @@ import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
 
 from civicstat.core import figures, privacy
+from civicstat.core.values import missing
 from civicstat.web.figure_cache import cached_figure
 
 # Light to dark blue (ColorBrewer "Blues", 5 classes): sequential and colour-blind safe.
@@ -97,7 +98,7 @@ def class_breaks(values: pd.Series, classes: int = len(SEQUENTIAL)) -> list[floa
 def color_for(
     value: object, breaks: list[float], palette: list = SEQUENTIAL
 ) -> tuple[int, int, int]:
-    if figures.missing(value):
+    if missing(value):
         return NO_DATA
     index = sum(1 for b in breaks if float(value) > b)
     return palette[min(index, len(palette) - 1)]

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from civicstat.core import explorer, figures
+from civicstat.core import explorer, figures, privacy
 from civicstat.core.scorecard import status_label
 from civicstat.core.values import missing
 from civicstat.exports.formats import to_csv
@@ -441,7 +441,7 @@ TIER_MEANING = {
 
 def privacy_policy(public_info: dict) -> None:
     """The public snapshot's suppression threshold and sensitive request types, as published."""
-    st.text(f"Counts below {public_info['k']} are shown as “fewer than {public_info['k']}”.")
+    st.text(f"In public, {privacy.rule_text(int(public_info['k']))}.")
     sensitive = json.loads(public_info["sensitive"] or "{}")
     st.dataframe(
         pd.DataFrame({"Sensitive request type": list(sensitive),

@@ -264,9 +264,8 @@ def _table_for_people(frame: pd.DataFrame, columns: dict[str, tuple[str, str]], 
 
 def suppression_note(k: int) -> None:
     st.caption(
-        f"To protect privacy, counts below {k} read “{privacy.fewer_than(k)}”, and rates or "
-        f"medians resting on fewer than {k} requests read “{privacy.TOO_FEW}” (and are not "
-        "drawn). [What each figure rests on](/about)"
+        f"To protect privacy, {privacy.rule_text(k)} (and are not drawn). "
+        "[What each figure rests on](/about)"
     )
 
 
