@@ -72,6 +72,20 @@ def city_dir_from_env() -> Path:
     return Path(value).expanduser().resolve() if value else DEFAULT_CITY_DIR
 
 
+def _earliest_date(value: object, path: Path) -> dt.date:
+    """[quality] earliest_date: a TOML date, or a date written as text; the default if absent."""
+    if value is None:
+        return DEFAULT_EARLIEST_DATE
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise CityConfigError(f"{path}: quality.earliest_date must be a date (YYYY-MM-DD)") from exc
+
+
 def load_city(root: Path | str) -> City:
     """Read and check ROOT/city.toml."""
     root = Path(root).expanduser().resolve()
@@ -104,14 +118,7 @@ def load_city(root: Path | str) -> City:
                 f"{path}: sensitive type {rtype!r} has tier {tier!r}; "
                 f"use one of {', '.join(SENSITIVE_TIERS)}"
             )
-    earliest = raw.get("quality", {}).get("earliest_date", DEFAULT_EARLIEST_DATE)
-    if isinstance(earliest, str):
-        try:
-            earliest = dt.date.fromisoformat(earliest)
-        except ValueError as exc:
-            raise CityConfigError(f"{path}: quality.earliest_date must be a date (YYYY-MM-DD)") from exc
-    if not isinstance(earliest, dt.date):
-        raise CityConfigError(f"{path}: quality.earliest_date must be a date (YYYY-MM-DD)")
+    earliest = _earliest_date(raw.get("quality", {}).get("earliest_date"), path)
     month = int(raw.get("fiscal_year_start_month", 7))
     if not 1 <= month <= 12:
         raise CityConfigError(f"{path}: fiscal_year_start_month must be 1..12")
@@ -132,5 +139,5 @@ def load_city(root: Path | str) -> City:
             (float(lat), float(lon))
             for lat, lon in raw.get("quality", {}).get("placeholder_points", [])
         ),
-        earliest_date=earliest if type(earliest) is dt.date else earliest.date(),
+        earliest_date=earliest,
     )
