@@ -4,17 +4,17 @@ reveals a count below k."""
 
 from __future__ import annotations
 
-import base64
 import json
-import re
 
-import numpy as np
+import pyarrow as pa
 import pytest
+from streamlit.proto.Element_pb2 import Element
 from streamlit.testing.v1 import AppTest
 
 from civicstat.publish.build import publish
 from civicstat.web.pages import PAGE_SPECS
 
+import leakcheck
 from smallcity import ROWS, make_small_city
 from test_support import metric_values, run_public_page
 
@@ -138,117 +138,15 @@ def test_one_basis_per_metric_on_every_surface(open_wider):
 
 # --- (c) no chart, axis, legend or map reveals a count below k --------------------------------
 
-COUNT_PHRASE = re.compile(
-    r"(?<![\w.,])(\d[\d,]*)\s+(?:requests?|open|opened|closed|records?|due)\b", re.IGNORECASE
-)
-
-
-def _values(array) -> list:
-    """A plotly array as a list: plain JSON, or plotly's typed array {dtype, bdata}."""
-    if array is None:
-        return []
-    if isinstance(array, dict) and "bdata" in array:
-        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
-    return list(array)
-
-
-def _small(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < K
-
-
-def _texts(node) -> list[str]:
-    if isinstance(node, str):
-        return [node]
-    if isinstance(node, dict):
-        return [t for value in node.values() for t in _texts(value)]
-    if isinstance(node, list):
-        return [t for value in node for t in _texts(value)]
-    return []
-
-
-def _count_phrases(text: str) -> list[int]:
-    return [int(n.replace(",", "")) for n in COUNT_PHRASE.findall(text.replace("<br>", " "))]
-
-
-def plotly_leaks(spec: dict) -> list[str]:
-    leaks = []
-    layout = spec.get("layout", {})
-    for trace in spec.get("data", []):
-        horizontal = trace.get("orientation") == "h"
-        axis = layout.get("xaxis" if horizontal else "yaxis", {})
-        values = _values(trace.get("x" if horizontal else "y"))
-        if "%" in str(axis.get("tickformat", "")):
-            # every share and rate in these runs rests on fewer than k requests
-            drawn = [v for v in values if v is not None and not (isinstance(v, float) and np.isnan(v))]
-            if any(v != 0 for v in drawn):
-                leaks.append(f"{trace.get('name')}: a rate drawn at its size {drawn}")
-        elif any(_small(v) for v in values):
-            leaks.append(f"{trace.get('name')}: counts below k drawn at their size {values}")
-        for text in _texts({key: trace.get(key) for key in ("text", "customdata", "hovertext")}):
-            if any(_small(n) for n in _count_phrases(text)):
-                leaks.append(f"text {text!r}")
-    for name in ("xaxis", "yaxis"):
-        axis = layout.get(name, {})
-        value_range = axis.get("range") or []
-        if "%" not in str(axis.get("tickformat", "")) and any(_small(v) for v in value_range[1:]):
-            leaks.append(f"{name} range {value_range}")
-    for annotation in layout.get("annotations", []):
-        if any(_small(n) for n in _count_phrases(annotation.get("text", ""))):
-            leaks.append(f"annotation {annotation['text']!r}")
-    return leaks
-
-
-def deck_leaks(deck: dict) -> list[str]:
-    leaks = []
-    for layer in deck["layers"]:
-        data = layer.get("data")
-        rows = data["features"] if isinstance(data, dict) else data or []
-        properties = [row.get("properties", row) for row in rows]
-        withheld_fills, shown_fills = set(), set()
-        for item in properties:
-            texts = {k: v for k, v in item.items() if isinstance(v, str)}
-            for key, text in texts.items():
-                if text.replace(",", "").isdigit() and _small(int(text.replace(",", ""))):
-                    leaks.append(f"{layer['id']}: tooltip {key} = {text!r}")
-            if "fill" in item:
-                fill = tuple(item["fill"])
-                hidden = any(t.startswith(WITHHELD) for t in texts.values())
-                (withheld_fills if hidden else shown_fills).add(fill)
-        if len(withheld_fills) > 1 or withheld_fills & shown_fills:
-            leaks.append(f"{layer['id']}: a withheld figure coloured by its size {withheld_fills}")
-    return leaks
-
-
-LEGEND_ITEM = re.compile(r"</span>([^<]*)</span>")
-
-
-def legend_leaks(app: AppTest) -> list[str]:
-    leaks = []
-    for element in app.get("html"):
-        body = element.proto.body
-        if "legend" not in body:
-            continue
-        title = re.search(r'aria-label="([^"]*) legend"', body)
-        if not title or not re.search(r"request|open", title.group(1), re.IGNORECASE):
-            continue  # rates and days are not counts
-        for text in LEGEND_ITEM.findall(body):
-            numbers = [float(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)]
-            if any(_small(n) for n in numbers):
-                leaks.append(f"legend {title.group(1)}: {text!r}")
-    return leaks
-
-
 def page_leaks(app: AppTest) -> list[str]:
-    leaks = []
-    for chart in app.get("plotly_chart"):
-        leaks += plotly_leaks(json.loads(chart.proto.spec))
-    for deck in decks(app):
-        leaks += deck_leaks(deck)
-    leaks += legend_leaks(app)
-    for tile in app.metric:
-        if tile.value.replace(",", "").isdigit() and _small(int(tile.value.replace(",", ""))):
-            leaks.append(f"tile {tile.label} = {tile.value}")
-    return leaks
+    """Every leak check of tests/leakcheck.py over the elements the page sent."""
+    elements = []
+    for kind in ("plotly_chart", "deck_gl_json_chart", "html", "metric", "dataframe"):
+        for node in app.get(kind):
+            element = Element()
+            getattr(element, kind).CopyFrom(node.proto)
+            elements.append(element)
+    return leakcheck.elements_leaks(elements, K, rates_rest_on_few=True)
 
 
 SCENARIOS = [
@@ -279,11 +177,19 @@ def test_the_leak_checks_catch_what_they_look_for():
     """The checks above are not vacuous: a bar of 2, an axis to 2, a legend "up to 1"."""
     spec = {"data": [{"type": "bar", "orientation": "h", "x": [2, 1], "text": ["2 requests"]}],
             "layout": {"xaxis": {"range": [0, 2]}}}
-    assert len(plotly_leaks(spec)) == 3
+    assert len(leakcheck.plotly_leaks(spec, K)) == 3
     deck = {"layers": [{"id": "density", "data": [
         {"requests": "fewer than 3", "fill": [1, 2, 3]}, {"requests": "fewer than 3",
                                                           "fill": [4, 5, 6]}]}]}
-    assert deck_leaks(deck)
+    assert leakcheck.deck_leaks(deck, K)
+    assert leakcheck.tile_leaks("Requests received", "2", K)
+    assert not leakcheck.tile_leaks("Requests received", "fewer than 3", K)
+    sink = pa.BufferOutputStream()
+    table = pa.table({"District": ["D1", "D2"], "Requests": ["2", "fewer than 3"],
+                      "Median days": ["1.0", "2.0"]})
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    assert leakcheck.table_leaks(sink.getvalue().to_pybytes(), K) == ["table column Requests: '2'"]
 
 
 # --- the rule itself ------------------------------------------------------------------------------

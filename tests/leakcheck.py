@@ -1,0 +1,164 @@
+"""Leak checks shared by the privacy tests (AppTest) and the public-page crawler (browser frames).
+
+Each check reads what a page sends, as Streamlit's element protos (an AppTest element's `.proto`,
+or an element decoded from a websocket frame), and names every way a count below k shows:
+a bar or point drawn at its size, an axis range, a hover text or annotation ("2 requests"), a map
+tooltip, a legend break, a KPI tile, a table cell. `rates_rest_on_few` adds the stricter check the
+privacy scenarios use, where every rate on the page rests on fewer than k requests.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+from collections.abc import Iterable
+
+import numpy as np
+import pyarrow as pa
+
+COUNT_PHRASE = re.compile(
+    r"(?<![\w.,])(\d[\d,]*)\s+(?:requests?|open|opened|closed|records?|due)\b", re.IGNORECASE
+)
+WITHHELD_PREFIXES = ("fewer than", "too few")
+LEGEND_ITEM = re.compile(r"</span>([^<]*)</span>")
+# Table columns that hold counts (and not rates, durations or changes).
+COUNT_COLUMN = re.compile(r"request|open|closed|count|due|rows", re.IGNORECASE)
+NOT_A_COUNT = re.compile(r"rate|%|day|hour|median|share|percent|change|per 1,?000", re.IGNORECASE)
+
+
+def values(array) -> list:
+    """A plotly array as a list: plain JSON, or plotly's typed array {dtype, bdata}."""
+    if array is None:
+        return []
+    if isinstance(array, dict) and "bdata" in array:
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
+    return list(array)
+
+
+def is_small(value, k: int) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < k
+
+
+def texts(node) -> list[str]:
+    """Every string inside a JSON value."""
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [t for value in node.values() for t in texts(value)]
+    if isinstance(node, list):
+        return [t for value in node for t in texts(value)]
+    return []
+
+
+def count_phrases(text: str) -> list[int]:
+    """The numbers in "<n> requests", "<n> open", ... phrases of a text."""
+    return [int(n.replace(",", "")) for n in COUNT_PHRASE.findall(text.replace("<br>", " "))]
+
+
+def plotly_leaks(spec: dict, k: int, *, rates_rest_on_few: bool = False) -> list[str]:
+    leaks = []
+    layout = spec.get("layout", {})
+    for trace in spec.get("data", []):
+        horizontal = trace.get("orientation") == "h"
+        axis = layout.get("xaxis" if horizontal else "yaxis", {})
+        drawn = values(trace.get("x" if horizontal else "y"))
+        if "%" in str(axis.get("tickformat", "")):
+            shown = [v for v in drawn if v is not None and not (isinstance(v, float) and np.isnan(v))]
+            if rates_rest_on_few and any(v != 0 for v in shown):
+                leaks.append(f"{trace.get('name')}: a rate drawn at its size {shown}")
+        elif any(is_small(v, k) for v in drawn):
+            leaks.append(f"{trace.get('name')}: counts below k drawn at their size {drawn}")
+        for text in texts({key: trace.get(key) for key in ("text", "customdata", "hovertext")}):
+            if any(is_small(n, k) for n in count_phrases(text)):
+                leaks.append(f"text {text!r}")
+    for name in ("xaxis", "yaxis"):
+        axis = layout.get(name, {})
+        value_range = axis.get("range") or []
+        if "%" not in str(axis.get("tickformat", "")) and any(is_small(v, k) for v in value_range[1:]):
+            leaks.append(f"{name} range {value_range}")
+    for annotation in layout.get("annotations", []):
+        if any(is_small(n, k) for n in count_phrases(annotation.get("text", ""))):
+            leaks.append(f"annotation {annotation['text']!r}")
+    return leaks
+
+
+def deck_leaks(deck: dict, k: int) -> list[str]:
+    leaks = []
+    for layer in deck["layers"]:
+        data = layer.get("data")
+        rows = data["features"] if isinstance(data, dict) else data or []
+        properties = [row.get("properties", row) for row in rows]
+        withheld_fills, shown_fills = set(), set()
+        for item in properties:
+            strings = {key: v for key, v in item.items() if isinstance(v, str)}
+            for key, text in strings.items():
+                if text.replace(",", "").isdigit() and is_small(int(text.replace(",", "")), k):
+                    leaks.append(f"{layer['id']}: tooltip {key} = {text!r}")
+            if "fill" in item:
+                fill = tuple(item["fill"])
+                hidden = any(t.startswith(WITHHELD_PREFIXES) for t in strings.values())
+                (withheld_fills if hidden else shown_fills).add(fill)
+        if len(withheld_fills) > 1 or withheld_fills & shown_fills:
+            leaks.append(f"{layer['id']}: a withheld figure coloured by its size {withheld_fills}")
+    return leaks
+
+
+def legend_leaks(body: str, k: int) -> list[str]:
+    """An HTML legend (ui.legend) whose title names requests: no break below k."""
+    if "legend" not in body:
+        return []
+    title = re.search(r'aria-label="([^"]*) legend"', body)
+    if not title or not re.search(r"request|open", title.group(1), re.IGNORECASE):
+        return []  # rates and days are not counts
+    leaks = []
+    for text in LEGEND_ITEM.findall(body):
+        numbers = [float(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)]
+        if any(is_small(n, k) for n in numbers):
+            leaks.append(f"legend {title.group(1)}: {text!r}")
+    return leaks
+
+
+def tile_leaks(label: str, value: str, k: int) -> list[str]:
+    plain = value.replace(",", "")
+    return [f"tile {label} = {value}"] if plain.isdigit() and is_small(int(plain), k) else []
+
+
+def table_leaks(arrow_bytes: bytes, k: int) -> list[str]:
+    """A table sent as Arrow IPC: no count column holds a number below k."""
+    if not arrow_bytes:
+        return []
+    table = pa.ipc.open_stream(io.BytesIO(arrow_bytes)).read_all()
+    leaks = []
+    for name in table.column_names:
+        if not COUNT_COLUMN.search(name) or NOT_A_COUNT.search(name):
+            continue
+        for cell in table.column(name).to_pylist():
+            number = cell if not isinstance(cell, str) else (
+                int(cell.replace(",", "")) if cell.replace(",", "").isdigit() else None)
+            if is_small(number, k):
+                leaks.append(f"table column {name}: {cell!r}")
+    return leaks
+
+
+def element_leaks(element, k: int, *, rates_rest_on_few: bool = False) -> list[str]:
+    """The leaks of one Element proto (streamlit.proto.Element_pb2.Element)."""
+    kind = element.WhichOneof("type")
+    if kind == "plotly_chart":
+        return plotly_leaks(json.loads(element.plotly_chart.spec), k,
+                            rates_rest_on_few=rates_rest_on_few)
+    if kind == "deck_gl_json_chart":
+        return deck_leaks(json.loads(element.deck_gl_json_chart.json), k)
+    if kind == "html":
+        return legend_leaks(element.html.body, k)
+    if kind == "metric":
+        return tile_leaks(element.metric.label, element.metric.body, k)
+    if kind in ("dataframe", "table"):
+        return table_leaks(getattr(element, kind).arrow_data.data, k)
+    return []
+
+
+def elements_leaks(elements: Iterable, k: int, *, rates_rest_on_few: bool = False) -> list[str]:
+    return [leak for element in elements
+            for leak in element_leaks(element, k, rates_rest_on_few=rates_rest_on_few)]
