@@ -20,7 +20,7 @@ from civicstat.core.scorecard import status_label
 from civicstat.core.values import missing
 from civicstat.exports.formats import to_csv
 from civicstat.serve.snapshots import SnapshotMissing
-from civicstat.web import data
+from civicstat.web import data, media
 from civicstat.web.ui import md
 
 # Pale fills, each paired with a symbol and words in the status column (never colour alone).
@@ -95,6 +95,8 @@ def scorecard_display(scored: pd.DataFrame, name_label: str, total_label: str) -
     names = [total_label if total else key
              for key, total in zip(scored["group_key"], scored["is_total"], strict=True)]
     table = pd.DataFrame({name_label: names}, index=range(len(scored)))
+    if "commitments" in scored:  # the row's commitments and how they stand (web/commitments.py)
+        table["Commitments"] = scored["commitments"].to_numpy()
     status_text = [status_label(s) for s in scored["score_status"]]
     for column, label, _, _ in SCORECARD_COLUMNS:
         values = status_text if column == "status_text" else scored[column].to_numpy()
@@ -129,6 +131,8 @@ def scorecard_table(scored: pd.DataFrame, *, name_label: str, total_label: str, 
                                             width="small" if column.startswith("change_") else None)
              for column, label, _, text in SCORECARD_COLUMNS}
     helps[name_label] = st.column_config.Column(name_label, pinned=True, width="medium")
+    helps["Commitments"] = st.column_config.Column(
+        "Commitments", help="Commitments recorded for this row, and how they stand now")
     keys = scored["group_key"].tolist()
     totals = scored["is_total"].tolist()
 
@@ -177,8 +181,8 @@ def download_csv(frame: pd.DataFrame | Callable[[], pd.DataFrame], label: str, f
         return to_csv(table.drop(columns=[c for c in exclude if c in table.columns]))
 
     data_csv = (lambda: csv_bytes(frame())) if callable(frame) else csv_bytes(frame)
-    st.download_button(label, data_csv, file_name=file_name, mime="text/csv", key=key,
-                       icon=":material/download:", on_click="ignore")
+    st.download_button(label, media.tracked(data_csv, "text/csv", file_name), file_name=file_name,
+                       mime="text/csv", key=key, icon=":material/download:", on_click="ignore")
 
 
 def _when(value: object) -> str:

@@ -5,7 +5,7 @@ import streamlit as st
 
 from civicstat.core import explorer, scorecard
 from civicstat.core.city import city_dir_from_env
-from civicstat.web import charts, data, staff_ui, ui
+from civicstat.web import charts, commitments, data, staff_ui, ui
 
 info = staff_ui.staff_page("Department scorecards")
 filters = ui.sidebar_filters(
@@ -41,6 +41,9 @@ if not scorecard.has_requests(scored):
     st.info("No requests match these filters in this period.")
     st.stop()
 
+promised = commitments.judged(department=department)
+scored["commitments"] = commitments.row_summaries(scored, level, promised)
+
 name_label = "Department" if level == "department" else "Request type"
 if not scorecard.has_targets(scored):  # an empty chart would say nothing
     st.info(scorecard.NO_TARGETS_NOTE)
@@ -58,6 +61,20 @@ staff_ui.scorecard_table(
 )
 with st.expander("How targets are set and what the figures mean"):
     st.markdown(scorecard.METHOD_NOTE)
+
+st.subheader(f"Commitments of {ui.md(department)}" if department else "Commitments")
+if request_type:
+    promised = [j for j in promised if j.commitment.request_type in (None, request_type)]
+if promised:
+    commitments.table(promised, key="scorecard_commitments")
+else:
+    st.caption("No commitment recorded" + (f" for {ui.md(department)}." if department else "."))
+with st.expander("Record a commitment", icon=":material/add_task:"):
+    commitments.record_form(
+        data.internal_query("filter_options"), ui.options_for, key="scorecard_record",
+        department=department, request_type=request_type, **filters.dimension_params(
+            without=("department", "request_type", "category")),
+    )
 
 if request_type:
     st.subheader(f"Requests of {ui.md(request_type)} created in the period")

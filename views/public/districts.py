@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from civicstat.exports import brief_pdf
-from civicstat.web import data, maps, ui
+from civicstat.web import commitments, data, maps, ui
 
 info, filters = ui.public_page(
     "District briefing", data.public_start(),
@@ -81,6 +81,8 @@ else:
     )
     ui.legend(legend_items, "Requests per hexagon")
     ui.hexagon_table(cells, k)
+
+commitments.district_section(district)  # signed-in staff only: nothing for a visitor
 
 st.download_button(
     "Download brief (PDF)",
