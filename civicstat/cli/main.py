@@ -61,12 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _register_extensions(commands) -> None:
-    """Subcommands that live in their own modules (loading exports, staff accounts)."""
+    """Subcommands that live in their own modules (loading exports, staff accounts, serving)."""
     from civicstat.cli import ingest as cli_ingest
     from civicstat.cli import reports as cli_reports
+    from civicstat.cli import serve as cli_serve
     from civicstat.cli import users as cli_users
 
-    for module in (cli_ingest, cli_users, cli_reports):
+    for module in (cli_ingest, cli_users, cli_serve, cli_reports):
         module.register(commands)
 
 
