@@ -44,7 +44,7 @@ def test_a_district_map_serializes_once_compactly_and_as_pydeck_would():
     assert deck.to_json() is spec
     plain = maps.pdk.Deck(
         layers=deck.layers, initial_view_state=deck.initial_view_state, map_provider=None,
-        map_style=None, tooltip=deck._tooltip,
+        tooltip=deck._tooltip,
     )
     assert json.loads(spec) == json.loads(plain.to_json())  # the same map...
     assert "\n" not in spec and len(spec) < len(plain.to_json())  # ...without the indentation

@@ -151,8 +151,10 @@ def district_choropleth(
     deck = CompactDeck(
         layers=[layer],
         initial_view_state=view,
-        map_provider=None,  # no base-map tiles: works offline; the districts are the map
-        map_style=None,
+        # No base map: works offline, and no visitor's browser asks a tile server for anything
+        # (the districts are the map). map_style is left at pydeck's default: given None, the
+        # frontend fills in CARTO's style and fetches it from basemaps.cartocdn.com.
+        map_provider=None,
         tooltip={
             "html": "<b>{name}</b><br/>" + html.escape(metric.label) + ": {value}",
             "style": {"backgroundColor": "#1f2937", "color": "white", "fontSize": "14px"},
@@ -279,8 +281,7 @@ def density_hexagons(
     deck = CompactDeck(
         layers=[hexagons, outlines],
         initial_view_state=_view_for(fit or geometries or [_cells_extent(data)]),
-        map_provider=None,
-        map_style=None,
+        map_provider=None,  # no base map (see district_choropleth)
         tooltip={
             "html": "<b>{requests}</b> requests<br/>Median days to close: {median}",
             "style": {"backgroundColor": "#1f2937", "color": "white", "fontSize": "14px"},
@@ -380,8 +381,7 @@ def request_points(
             or [{"type": "Polygon", "coordinates": [[[0.0, 0.0]]]}],
             height_px=560, width_px=1100,
         ),
-        map_provider=None,
-        map_style=None,
+        map_provider=None,  # no base map (see district_choropleth)
         tooltip={
             "html": "<b>{id}</b> · {type}<br/>{address}<br/>{status}",
             "style": {"backgroundColor": "#1f2937", "color": "white", "fontSize": "14px"},
