@@ -6,7 +6,7 @@ CITY ?= data/demo
 DEMO_ROWS ?= 1000000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench check demo publish clean fonts
+.PHONY: run serve test bench check demo publish clean fonts nginx
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,27 @@ fonts:
 
 run: $(STAMP) $(CITY)/build/public.duckdb fonts
 	CIVICSTAT_CITY=$(CITY) $(BIN)/streamlit run app.py
+
+# `make serve WORKERS=N PORT=P`: nginx (deploy/nginx/) in front of N app processes on one port,
+# serving CIVICSTAT_CITY (default: the demo city, built as for `make run`). Ctrl-C stops them all.
+WORKERS ?= 2
+PORT ?= 8080
+SERVE_CITY := $(or $(CIVICSTAT_CITY),$(CITY))
+NGINX_PACKAGES := nginx-light libnginx-mod-http-brotli-filter
+nginx:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			export DEBIAN_FRONTEND=noninteractive; \
+			(apt-get install -y -qq --no-install-recommends $(NGINX_PACKAGES) >/dev/null \
+			 || (apt-get update -qq && apt-get install -y -qq --no-install-recommends $(NGINX_PACKAGES) >/dev/null)); \
+		else \
+			echo "make serve needs nginx: sudo apt-get install $(NGINX_PACKAGES) (Debian, Ubuntu), or your system's nginx package"; \
+			exit 1; \
+		fi; \
+	fi
+
+serve: $(STAMP) fonts nginx $(if $(filter $(CITY),$(SERVE_CITY)),$(CITY)/build/public.duckdb)
+	$(BIN)/civicstat serve $(SERVE_CITY) --workers $(WORKERS) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

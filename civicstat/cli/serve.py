@@ -72,11 +72,11 @@ def free_port() -> int:
 
 def site_maps(addresses: list[str]) -> str:
     """The nginx upstreams and maps for app processes at `addresses` ("host:port"): one pool
-    (civicstat_any, for first visits and failover) and one upstream per process (w1, w2, ...),
+    (civicstat_any, round robin, for first visits and failover) and one upstream per process (w1, w2, ...),
     the cookie -> upstream map and the upstream address -> name map that civicstat-http.conf
     and civicstat-locations.conf read. The shipped site files hold the same for two processes."""
     names = [f"w{number}" for number in range(1, len(addresses) + 1)]
-    lines = ["upstream civicstat_any {", "    least_conn;"]
+    lines = ["upstream civicstat_any {"]  # round robin for first visits
     lines += [f"    server {address} max_fails=1 fail_timeout=5s;" for address in addresses]
     lines += ["}"]
     for name, address in zip(names, addresses, strict=True):
