@@ -188,3 +188,22 @@ def test_two_processes_write_at_once(tmp_path):
     assert len(edits) == 2 * count  # every edit changed the note (each name's notes differ)
     assert store.get(shared.id).revision == 2 * count
     assert len(store.history()) == 1 + 2 * count + 2 * count
+
+
+def test_demo_city_records_every_status(tmp_path):
+    """The demo generator's commitments show met, missed, on track, at risk and closed (judged by
+    the same rule as the app); building the demo again replaces them."""
+    from civicstat.core.city import load_city
+    from civicstat.demo.commitments import record_demo_commitments
+    from civicstat.demo.generator import build_demo
+
+    build_demo(tmp_path, rows=30_000)
+    city = load_city(tmp_path)
+    publish(city)
+    judged = record_demo_commitments(city)
+    assert {j.status for j in judged} == {"met", "missed", "on_track", "at_risk", "closed"}
+    info, again = judge_all(city, CommitmentStore(tmp_path))
+    assert [j.status for j in again] == [j.status for j in judged]
+    assert all(j.commitment.made_by == "demo" and j.commitment.baseline is not None for j in again)
+    record_demo_commitments(city)
+    assert len(CommitmentStore(tmp_path).list()) == len(judged)

@@ -21,10 +21,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     build_demo(Path(args.dir), rows=args.rows, seed=args.seed,
                progress=None if args.quiet else progress_bar("Generating"))
     info = publish(load_city(args.dir))
+    from civicstat.demo.commitments import record_demo_commitments
+
+    promised = record_demo_commitments(load_city(args.dir))
     print(
         f"Demo city built in {args.dir}: {info['count_requests']:,} requests, "
-        f"as of {info['as_of']:%Y-%m-%d %H:%M}, snapshot {info['version']} "
-        f"({time.monotonic() - started:.0f} s)"
+        f"as of {info['as_of']:%Y-%m-%d %H:%M}, snapshot {info['version']}, "
+        f"{len(promised)} commitments ({time.monotonic() - started:.0f} s)"
     )
     return 0
 
