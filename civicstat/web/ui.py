@@ -312,29 +312,31 @@ def _bars(frame: pd.DataFrame, figure: str, k: int) -> tuple[list, list[str]]:
     )
 
 
-def top_request_types(types: pd.DataFrame, k: int, limit: int = 10) -> None:
-    """The most requested types (breakdown.sql by request_type), a bar chart and its table."""
-    from civicstat.web import charts
+def top_request_types(types: pd.DataFrame, k: int, limit: int = 10, image=None) -> None:
+    """The most requested types (breakdown.sql by request_type), a bar chart and its table;
+    `image` (chart_images.ChartContext) makes the chart a titled, downloadable PNG."""
+    from civicstat.web import chart_images, charts
 
     top = types.head(limit)
     if top.empty or top["count_requests"].sum() == 0:
         st.info("No requests match these filters in this period.")
         return
     lengths, labels = _bars(top, "count_requests", k)
-    st.plotly_chart(
+    chart_images.show(
         charts.ranked_bars(
             [str(v) for v in top["group_value"]], lengths, _breakdown_hover(top, k),
             x_title="Requests in the period", text=labels,
         ),
-        width="stretch", config={"displayModeBar": False},
+        f"The {len(top)} most requested types", image,
     )
     data_table(top, {"group_value": ("Request type", "text"), **BREAKDOWN_COLUMNS}, k)
 
 
-def on_time_by_department(departments: pd.DataFrame, k: int) -> list[str]:
+def on_time_by_department(departments: pd.DataFrame, k: int, image=None) -> list[str]:
     """On-time rate per department (breakdown.sql by department) as bars and a table; returns the
-    same in plain words, one sentence per department, for `bullets`."""
-    from civicstat.web import charts
+    same in plain words, one sentence per department, for `bullets`. `image`: as for
+    top_request_types."""
+    from civicstat.web import chart_images, charts
 
     rated = departments[departments["count_on_time_eligible"] > 0].sort_values(
         "on_time_rate", ascending=False
@@ -343,13 +345,13 @@ def on_time_by_department(departments: pd.DataFrame, k: int) -> list[str]:
         st.info("No requests were due in this period.")
         return []
     lengths, labels = _bars(rated, "on_time_rate", k)
-    st.plotly_chart(
+    chart_images.show(
         charts.ranked_bars(
             [str(v) for v in rated["group_value"]], lengths, _breakdown_hover(rated, k),
             x_title="Share of due requests closed on time",
             color=charts.OKABE_ITO[2], percent=True, text=labels,
         ),
-        width="stretch", config={"displayModeBar": False},
+        "Share of due requests closed on time, by department", image,
     )
     sentences = [
         figures.on_time_sentence(
@@ -418,10 +420,10 @@ def hexagon_table(cells: pd.DataFrame, k: int) -> None:
     )
 
 
-def volume_chart(series: dict[str, pd.DataFrame], grain: str, k: int) -> None:
+def volume_chart(series: dict[str, pd.DataFrame], grain: str, k: int, image=None) -> None:
     """Requests per week or month with the same weeks a year earlier (volume_over_time.sql per
-    series), as a line chart and one table."""
-    from civicstat.web import charts
+    series), as a line chart and one table. `image`: as for top_request_types."""
+    from civicstat.web import chart_images, charts
 
     traces = []
     for name, frame in series.items():
@@ -434,9 +436,9 @@ def volume_chart(series: dict[str, pd.DataFrame], grain: str, k: int) -> None:
             for row in frame.itertuples(index=False)
         ]
         traces.append((name, frame, hover))
-    st.plotly_chart(
-        charts.volume_with_last_year(traces, grain, k), width="stretch",
-        config={"displayModeBar": False},
+    chart_images.show(
+        charts.volume_with_last_year(traces, grain, k),
+        f"Requests per {grain}, with the same {grain}s a year earlier", image,
     )
     st.caption(
         "Solid lines: this period. Dotted lines: the same "

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from civicstat.exports import brief_pdf
-from civicstat.web import commitments, data, maps, ui
+from civicstat.web import chart_images, commitments, data, maps, ui
 
 info, filters = ui.public_page(
     "District briefing", data.public_start(),
@@ -58,7 +58,7 @@ st.markdown("\n".join(f"- {ui.md(sentence)}" for sentence in brief.standing))
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Top request types")
-    ui.top_request_types(brief.top_types, k)
+    ui.top_request_types(brief.top_types, k, image=chart_images.context(info, filters, district=district))
 with right:
     st.subheader("Biggest changes")
     st.markdown(f"Request types with the largest change in requests against the {previous}.")

@@ -3,12 +3,13 @@ what people asked for, which departments are on time, and how the districts comp
 
 import streamlit as st
 
-from civicstat.web import charts, data, ui
+from civicstat.web import chart_images, charts, data, ui
 
 info, filters = ui.public_page(
     "{city}: how the city responds to service requests", data.public_start()
 )
 k = int(info["k"])
+image = chart_images.context(info, filters)  # every chart: a titled PNG for newsletters
 st.caption(
     f"Each figure is compared with the {filters.period.days} days before. "
     "[How we measure](/about)"
@@ -24,9 +25,8 @@ weeks = data.public_query("weekly_opened_closed", **filters.params("start", "end
 if weeks["count_opened"].sum() == 0 and weeks["count_closed"].sum() == 0:
     st.info("No requests match these filters in this period.")
 else:
-    st.plotly_chart(
-        charts.opened_closed_weekly(weeks, k), width="stretch", config={"displayModeBar": False}
-    )
+    chart_images.show(charts.opened_closed_weekly(weeks, k),
+                      "Requests opened and closed each week", image)
     st.caption("Hollow markers: weeks only partly inside the period.")
     ui.data_table(
         weeks,
@@ -41,14 +41,16 @@ with left:
     st.header("What people asked for")
     st.caption("The ten most requested types in the period.")
     ui.top_request_types(
-        data.public_query("breakdown", group_by="request_type", **breakdown_params), k
+        data.public_query("breakdown", group_by="request_type", **breakdown_params), k,
+        image=image,
     )
 with right:
     st.header("Which departments close requests on time")
     st.caption("Of the requests due in the period, the share each department closed by the due "
                "date.")
     in_words = ui.on_time_by_department(
-        data.public_query("breakdown", group_by="department", **breakdown_params), k
+        data.public_query("breakdown", group_by="department", **breakdown_params), k,
+        image=image,
     )
 if in_words:
     st.markdown("**On time, in plain words**")

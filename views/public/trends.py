@@ -4,10 +4,11 @@ took to close, and the backlog of open requests over time."""
 import streamlit as st
 
 from civicstat.core import figures, privacy
-from civicstat.web import charts, data, ui
+from civicstat.web import chart_images, charts, data, ui
 
 info, filters = ui.public_page("Trends", data.public_start())
 k = int(info["k"])
+image = chart_images.context(info, filters)  # every chart: a titled PNG for newsletters
 
 st.header("How many requests, and how that compares with a year earlier")
 COMPARE = {
@@ -51,7 +52,7 @@ else:
 if not series:
     st.info(f"Choose one or more {COMPARE[compare].lower()} to compare.")
 else:
-    ui.volume_chart(series, grain, k)
+    ui.volume_chart(series, grain, k, image=image)
 
 st.header("How long requests took to close")
 kpis = data.public_query(
@@ -71,9 +72,8 @@ else:
         f"**{figures.cell('median_days_to_close', current, k, unit=True)}** and nine in ten "
         f"within **{figures.cell('p90_days_to_close', current, k, unit=True)}**."
     )
-    st.plotly_chart(
-        charts.days_to_close_bands(bands, k), width="stretch", config={"displayModeBar": False}
-    )
+    chart_images.show(charts.days_to_close_bands(bands, k), "How long requests took to close",
+                      image)
     ui.data_table(
         bands,
         {"band_label": ("Days to close", "text"), "count_requests": ("Requests", "count"),
@@ -88,9 +88,8 @@ st.markdown(
     f"Requests still open at the end of each {step}, and those of them already past their due "
     "date. A rising line means requests arrive faster than they are closed."
 )
-st.plotly_chart(
-    charts.backlog_over_time(backlog, k), width="stretch", config={"displayModeBar": False}
-)
+chart_images.show(charts.backlog_over_time(backlog, k), f"Open requests at the end of each {step}",
+                  image)
 ui.data_table(
     backlog,
     {"last_day": ("At the end of", "date"), "count_open": ("Open", "count"),

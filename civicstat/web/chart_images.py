@@ -1,0 +1,106 @@
+"""Public charts that can go into a newsletter: each one carries, in the figure itself, its title,
+the period (with its dates), the filters, the as-of date and "Source: CivicStat, <city>", and its
+toolbar offers one button, Plotly's own "Download plot as a PNG" (toImage), named for the chart.
+
+Why in the figure, drawn by the browser: Plotly's toImage draws exactly the figure on the screen,
+so the image carries what the page shows and nothing else (the figures were already put through
+the k rule before the chart was built: charts.py and core/privacy.py; hover texts never reach an
+image). Nothing is rendered on the server (no kaleido or headless browser per download, no CPU
+per image), and the words on the image are the same ones a screenshot of the page would show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, replace
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from civicstat.core import privacy
+from civicstat.core.filters import Filters
+from civicstat.web.charts import plain
+
+TITLE_SPACE = 78  # pixels above the plot for the title and its two lines of context
+IMAGE_WIDTH = 1200  # the PNG's width in CSS pixels (scale 2: 2,400 pixels)
+
+
+@dataclass(frozen=True)
+class ChartContext:
+    """What every public chart image says about where its figures come from."""
+
+    city: str
+    period: str  # "Last 90 days (2 Apr – 30 Jun 2026)"
+    filters: str  # "District: District 4 · Channel: phone", or "" for none
+    as_of: dt.datetime
+    k: int
+
+    def lines(self) -> tuple[str, str]:
+        """The two lines under a chart's title."""
+        first = " · ".join(part for part in (self.period, self.filters) if part)
+        second = (f"Data as of {self.as_of:%d %B %Y, %H:%M} · Source: CivicStat, {self.city} · "
+                  f"{privacy.rule_text(self.k).capitalize()}")
+        return first, second
+
+
+def context(info: dict, filters: Filters, **chosen: str | None) -> ChartContext:
+    """The context of a public page's charts, from its snapshot info and filters, and any
+    dimension the page chooses outside the filters (the briefing's district=...)."""
+    filters = replace(filters, dimensions={**filters.dimensions, **chosen})
+    period = filters.period
+    last_day = period.end - dt.timedelta(days=1)
+    return ChartContext(
+        city=str(info["city_name"]),
+        period=f"{period.label} ({period.start:%d %b %Y} – {last_day:%d %b %Y})",
+        filters=filters.describe(period=False),
+        as_of=pd.Timestamp(info["as_of"]).to_pydatetime(),
+        k=int(info["k"]),
+    )
+
+
+def file_name(title: str, ctx: ChartContext) -> str:
+    """letters, digits and dashes: riverton-requests-opened-and-closed-each-week-2026-06-30"""
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", f"{ctx.city} {title}").strip("-").lower()
+    return f"{stem}-{ctx.as_of:%Y-%m-%d}"
+
+
+def framed(fig: go.Figure, title: str, ctx: ChartContext) -> go.Figure:
+    """A copy of `fig` (built figures are cached and shared: never changed in place) with the
+    title and its context lines above the plot."""
+    out = go.Figure(fig)
+    first, second = ctx.lines()
+    margin = out.layout.margin
+    top = (margin.t if margin.t is not None else 30) + TITLE_SPACE
+    out.update_layout(
+        height=(out.layout.height or 340) + TITLE_SPACE,
+        margin={"t": top},
+        title={
+            "text": (f"<b>{plain(title)}</b><br><span style='font-size:12px;color:#55595f'>"
+                     f"{plain(first)}<br>{plain(second)}</span>"),
+            "x": 0, "xanchor": "left", "xref": "container", "y": 1, "yanchor": "top",
+            "yref": "container", "pad": {"t": 8, "l": 10}, "font": {"size": 16},
+        },
+    )
+    return out
+
+
+def image_config(title: str, ctx: ChartContext, height: int) -> dict:
+    """Plotly's config: one toolbar button, Download plot as a PNG, named for the chart."""
+    return {
+        "displaylogo": False,
+        "modeBarButtons": [["toImage"]],
+        "toImageButtonOptions": {"format": "png", "filename": file_name(title, ctx),
+                                 "width": IMAGE_WIDTH, "height": height, "scale": 2},
+    }
+
+
+def show(fig: go.Figure, title: str, ctx: ChartContext | None) -> None:
+    """Draw a public chart with its title and context, downloadable as a PNG; without a context
+    (a caller that has none) the chart is drawn as before, with no toolbar."""
+    if ctx is None:
+        st.plotly_chart(fig, width="stretch", config={"displayModeBar": False})
+        return
+    out = framed(fig, title, ctx)
+    st.plotly_chart(out, width="stretch", config=image_config(title, ctx, int(out.layout.height)))
