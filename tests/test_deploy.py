@@ -184,10 +184,11 @@ def test_static_javascript_is_compressed_and_cached_for_a_year(stack):
 
 @pytest.mark.browser
 def test_pages_render_under_the_policy_over_the_websocket_on_one_process(stack):
-    """Two visitors in Chromium: each page renders (charts and map drawn) with no content
-    security policy violation; the websocket is upgraded; every request of a visitor goes to
-    the process their cookie names, though the other visitor holds the other process."""
-    pages = {"": (3, 1), "map": (0, 1), "districts": (1, 1), "account": (0, 0)}
+    """Two visitors in Chromium: each page renders (charts and maps drawn) with no content
+    security policy violation; the websocket is upgraded; every request of each visitor goes to
+    the process their cookie names."""
+    pages = {"": (3, 1), "map": (0, 1), "trends": (3, 0), "districts": (1, 1), "open-data": (0, 0),
+             "about": (0, 0), "account": (0, 0)}  # every public page, and the staff sign-in
     with chromium() as browser:
         visitors = [browser.new_context(viewport={"width": 1200, "height": 900}) for _ in range(2)]
         violations, workers = [], []
