@@ -39,8 +39,9 @@ BOROUGHS = ["BROOKLYN", "QUEENS", "MANHATTAN", "BRONX", "STATEN ISLAND"]
 DATE_FORMAT = "%m/%d/%Y %I:%M:%S %p"
 
 
-def make_nyc_csv(path: Path, rows: int, seed: int = 0) -> Path:
-    """Write ROWS synthetic NYC 311 portal rows (Title Case headers, AM/PM dates) to PATH."""
+def make_nyc_csv(path: Path, rows: int, seed: int = 0, first_id: int = 30_000_000) -> Path:
+    """Write ROWS synthetic NYC 311 portal rows (Title Case headers, AM/PM dates) to PATH, with
+    ids from `first_id` on."""
     rng = np.random.default_rng(seed)
     created = pd.Timestamp("2018-01-01") + pd.to_timedelta(
         rng.integers(0, 365 * 86400, rows), unit="s")
@@ -57,7 +58,7 @@ def make_nyc_csv(path: Path, rows: int, seed: int = 0) -> Path:
 
     pick = lambda values: np.array(values)[rng.integers(0, len(values), rows)]  # noqa: E731
     frame = pd.DataFrame({name: "" for name in HEADER}, index=range(rows))
-    frame["Unique Key"] = np.arange(30_000_000, 30_000_000 + rows)
+    frame["Unique Key"] = np.arange(first_id, first_id + rows)
     frame["Created Date"] = fmt(created)
     frame["Closed Date"] = fmt(closed, is_closed)
     agency = pick(AGENCIES)

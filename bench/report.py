@@ -35,7 +35,7 @@ def render(r: dict) -> str:
         "",
     ]
     out += _build(r) + _queries(r) + _browser(r) + _memory(r) + _baseline(r) + _ingest(r)
-    out += _load(r) + _soak(r) + _swap(r) + _targets(r)
+    out += _load(r) + _soak(r) + _swap(r) + _crashes(r) + _targets(r)
     return "\n".join(out) + "\n"
 
 
@@ -204,6 +204,30 @@ def _swap(r):
                       _s(renders.get("p95_s")), picked)]), "",
             f"Version {x['version_before']} → {x['version_after']}; result: "
             f"{'ok' if x['ok'] else '**failed**'}.", ""]
+
+
+def _crashes(r):
+    x = r.get("crashes")
+    if not x or "ingest" not in x:
+        return []
+    rows = []
+    for kind in ("ingest", "publish"):
+        e = x[kind]
+        landed = "; ".join(f"{where}: {n}" for where, n in sorted(e["landed"].items()))
+        rows.append((f"`civicstat {kind}`", e["trials"], f"{e['reference_seconds']:.1f}", landed,
+                     e["failed"]))
+    out = ["## kill -9 during ingest and publish", "",
+           f"A city of {x['rows']:,} requests (synthetic NYC CSV, New York's council districts); "
+           "each command killed with SIGKILL at a random moment of its uninterrupted duration, then "
+           "checked (both snapshots open with one version), run again to the end and compared with "
+           "an uninterrupted run (stored requests and their fingerprint, runs recorded, every "
+           "snapshot table's row count; no temporary files left; snapshots not behind the store). "
+           "`python -m bench.crashes` runs it alone.", "",
+           *_table(("command", "kills", "uninterrupted (s)", "where the kills landed", "failed"),
+                   "lrrlr", rows), ""]
+    for kind in ("ingest", "publish"):
+        out += [f"- {kind}: {failure}" for failure in x[kind]["failures"]]
+    return out
 
 
 def _targets(r):

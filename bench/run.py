@@ -6,7 +6,8 @@ Parts (each can be skipped): build (publish per size, timed; a size not generate
 yet is built whatever is skipped), queries (each page's query set, warm and cold, with the scan
 limit), browser (Chromium draw time and bytes at 10M, staff pages too), memory (app RSS per size),
 baseline (pandas at 10M), ingest (5M-row NYC CSV), load (50 websocket sessions at 10M), soak (10
-minutes), swap (two app processes during a publish).
+minutes), swap (two app processes during a publish), crashes (kill -9 at random points of ingest
+and publish, 20 times each, 300,000 requests).
 Generated cities live in bench/work/ (git-ignored) and are reused when already built.
 """
 
@@ -25,7 +26,8 @@ WORK = PROJECT / "bench" / "work"
 RESULTS = PROJECT / "bench" / "RESULTS.md"
 RAW = PROJECT / "bench" / "results.json"
 DEFAULT_SIZES = (1_000_000, 10_000_000, 50_000_000)
-PARTS = ("build", "queries", "browser", "memory", "baseline", "ingest", "load", "soak", "swap")
+PARTS = ("build", "queries", "browser", "memory", "baseline", "ingest", "load", "soak", "swap",
+         "crashes")
 
 
 def city_for(rows: int, results: dict, *, publish_again: bool = True) -> Path:
@@ -147,6 +149,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import ingest_speed
 
         results["ingest"] = ingest_speed.measure(5_000_000, source="nyc")
+    if "crashes" not in skip:
+        from bench import crashes
+
+        results["crashes"] = crashes.run(rows=300_000, trials=20)
     write_results(results)
     print(f"wrote {RESULTS.relative_to(PROJECT)}")
     return 0
