@@ -1,11 +1,21 @@
-"""CivicStat's router: decide which pages this visitor may see, register only those, run one."""
+"""CivicStat's router: decide which pages this visitor may see, register only those, run one.
+
+Streamlit runs this file once per visit and interaction (as __main__). `streamlit run app.py`
+also imports it once to find the server to start: Streamlit's own, plus the endpoint that sets
+the sign-in cookie (civicstat.web.session_routes)."""
 
 import streamlit as st
 
-from civicstat.web import auth
-from civicstat.web.pages import pages_for
+if __name__ == "__main__":  # a script run: route this visitor
+    from civicstat.web import auth
+    from civicstat.web.pages import pages_for
 
-st.set_page_config(page_title="CivicStat", page_icon=":material/analytics:", layout="wide")
-identity = auth.resolve()  # anonymous, staff or admin; ends an idle sign-in
-auth.watch_idle(identity)
-st.navigation(pages_for(identity.role), position="top").run()
+    st.set_page_config(page_title="CivicStat", page_icon=":material/analytics:", layout="wide")
+    identity = auth.resolve()  # anonymous, staff or admin; ends an idle sign-in
+    auth.watch_idle(identity)
+    auth.keep_signed_in()  # after a built-in sign-in: the browser gets its cookie
+    st.navigation(pages_for(identity.role), position="top").run()
+else:  # the server
+    from civicstat.web.session_routes import ROUTES
+
+    app = st.App(__file__, routes=ROUTES)

@@ -3,16 +3,19 @@
 Two ways in: single sign-on with st.login when the secrets file has an `[auth]` section (the
 role comes from `[civicstat.roles]`, by e-mail), and built-in accounts from `[civicstat.users]`
 (see civicstat.accounts.users). app.py calls resolve() once per run, before it registers any page;
-pages read identity(). A built-in sign-in lasts as long as the browser tab's session; a
+pages read identity(). A built-in sign-in is a server-side record (civicstat.accounts.sessions)
+whose token the browser keeps in an HttpOnly cookie, so a reload or a new tab stays signed in; a
 single sign-on lasts as long as Streamlit's identity cookie. Both end after the configured
 idle time: the next run signs the session out, and an open page checks every so often, so an
-unattended screen stops showing internal pages.
+unattended screen stops showing internal pages. Signing out (or the idle end) deletes the
+record, so the cookie is worthless everywhere, and removes the session's staff downloads from
+Streamlit's media store (civicstat.web.media).
 """
 
 from __future__ import annotations
 
 import ipaddress
-import secrets
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -20,10 +23,21 @@ from dataclasses import dataclass
 import streamlit as st
 
 from civicstat.accounts.passwords import spend_equal_time, verify_password
+from civicstat.accounts.sessions import SessionStore, store_for
 from civicstat.accounts.users import AccessConfig, access_from_secrets
+from civicstat.core.city import city_dir_from_env
+from civicstat.web import media
+from civicstat.web.session_routes import COOKIE_NAME
+from civicstat.web.session_routes import PATH as SESSION_PATH
 
-SESSION_KEY = "_civicstat_sign_in"  # {"account": name, "token": random} for a built-in sign-in
+SESSION_KEY = "_civicstat_sign_in"  # {"account": name, "token": its token} for a built-in sign-in
 IDENTITY_KEY = "_civicstat_identity"
+HANDOFF_KEY = "_civicstat_handoff"  # a one-time code for the browser's cookie, until it is sent
+COOKIE_SEEN_KEY = "_civicstat_cookie_seen"  # a cookie token already found worthless
+ENDED_MESSAGES = {
+    "idle": "You were signed out after {minutes} minutes without activity.",
+    "expired": "Your sign-in ended: sign-ins last at most 12 hours.",
+}
 # Throttling of built-in password sign-in (see sign_in_with_password for the rule).
 FAILURE_WINDOW_SECONDS = 60 * 60  # failures older than this are forgotten
 PAIR_FREE_FAILURES = 5  # failures one client may make against one name before it waits
@@ -129,14 +143,45 @@ def client_from(peer: str | None, forwarded: list[str]) -> str:
     return (peer or "local")[:64]
 
 
-def _identify(access: AccessConfig) -> Identity:
+def sessions() -> SessionStore:
+    """The built-in sign-ins of the city this app serves (shared by every app process)."""
+    return store_for(city_dir_from_env())
+
+
+def _cookie() -> str | None:
+    """The sign-in cookie the browser sent when this session opened (or None)."""
+    token = st.context.cookies.get(COOKIE_NAME)
+    return token if isinstance(token, str) and token else None
+
+
+def _password_identity(access: AccessConfig) -> tuple[Identity | None, str]:
+    """This session's built-in sign-in, from its state or else from the browser's cookie, if the
+    server still holds it; else (None, why it ended): "idle", "expired", "unknown" (this
+    session was signed in and the sign-in was ended elsewhere) or "" (nothing to end)."""
     signed = st.session_state.get(SESSION_KEY)
-    if signed:
-        role = access.role_for_account(signed["account"])
-        if role == "anonymous":  # the account was removed since
-            del st.session_state[SESSION_KEY]
-            return Identity()
-        return Identity(role, signed["account"], "password", ("password", signed["token"]))
+    if not signed:
+        token = _cookie()
+        if not token or st.session_state.get(COOKIE_SEEN_KEY) == token:
+            return None, ""
+        signed = {"account": None, "token": token}
+    found = sessions().find(signed["token"], _idle_seconds(access), time.time())
+    account = found.account
+    if account is None or (signed["account"] not in (None, account)):
+        st.session_state[COOKIE_SEEN_KEY] = _cookie()
+        if signed["account"] is None:  # only a cookie, and it is worth nothing
+            return None, found.why if found.why in ENDED_MESSAGES else ""
+        return None, found.why or "unknown"  # signed in until now: resolve() ends it
+    role = access.role_for_account(account)
+    if role == "anonymous":  # the account was removed since
+        sessions().end(signed["token"])
+        st.session_state.pop(SESSION_KEY, None)
+        return None, ""
+    st.session_state[SESSION_KEY] = {"account": account, "token": signed["token"]}
+    return Identity(role, account, "password", ("password", signed["token"])), ""
+
+
+def _identify(access: AccessConfig) -> Identity:
+    """Single sign-on's identity (a built-in sign-in is _password_identity's)."""
     user = st.user
     if user.get("is_logged_in"):
         email = user.get("email")
@@ -171,16 +216,19 @@ def _touch(key: tuple) -> None:
 def resolve() -> Identity:
     """Who this session is, for this run; signs it out first if it has been idle too long."""
     access = load_access()
-    identity = _identify(access)
-    if identity.signed_in:
-        if _is_idle(identity, access):
-            minutes = f"{access.idle_timeout_minutes:g}"
-            _end(identity)
-            st.toast(f"You were signed out after {minutes} minutes without activity.",
-                     icon=":material/lock_clock:")
-            identity = Identity()
-        else:
+    identity, ended = _password_identity(access)
+    if identity is None and not ended:
+        identity = _identify(access)
+        if identity.signed_in and _is_idle(identity, access):
+            ended = "idle"
+        elif identity.signed_in:
             _touch(identity.activity_key)
+    if ended:  # idle, expired, or ended elsewhere (a sign-out in another tab): "unknown"
+        _end(identity or Identity(), _cookie())
+        if ended in ENDED_MESSAGES:
+            st.toast(ENDED_MESSAGES[ended].format(minutes=f"{access.idle_timeout_minutes:g}"),
+                     icon=":material/lock_clock:")
+        identity = Identity()
     st.session_state[IDENTITY_KEY] = identity
     return identity
 
@@ -190,9 +238,17 @@ def identity() -> Identity:
     return st.session_state.get(IDENTITY_KEY) or Identity()
 
 
-def _end(identity: Identity) -> None:
-    _last_activity().pop(identity.activity_key, None)
-    st.session_state.pop(SESSION_KEY, None)
+def _end(identity: Identity, token: str | None = None) -> None:
+    """End a sign-in: this session's, or the built-in one of `token` (a cookie's), everywhere."""
+    signed = st.session_state.pop(SESSION_KEY, None)
+    token = signed["token"] if signed else token
+    owners = {identity.activity_key, ("password", token) if token else ()} - {()}
+    for owner in owners:
+        _last_activity().pop(owner, None)
+        media.forget_files(owner)  # its staff downloads, in all its tabs: their /media/ URLs 404
+    if token:
+        sessions().end(token)  # the cookie is worthless from now on, in every process
+    st.session_state.pop(HANDOFF_KEY, None)
     if identity.method == "sso":
         st.logout()  # deletes the identity cookie; the browser is sent to the home page
 
@@ -286,13 +342,37 @@ def sign_in_with_password(name: str, password: str) -> str | None:
             if now in times:
                 times.remove(now)
         failures.pop(keys[1], None)
-    st.session_state[SESSION_KEY] = {"account": name, "token": secrets.token_urlsafe(24)}
+    token = sessions().start(name, time.time())
+    st.session_state[SESSION_KEY] = {"account": name, "token": token}
+    st.session_state[HANDOFF_KEY] = sessions().handoff(token, time.time())
     return None
 
 
+def keep_signed_in() -> None:
+    """Right after a built-in sign-in: the browser trades the session's one-time code for the
+    HttpOnly sign-in cookie (session_routes), so a reload or a new tab stays signed in. The
+    script sees only the code, never the token. Where the endpoint is missing (a server started
+    some other way) the sign-in still lasts while the tab is open."""
+    code = st.session_state.pop(HANDOFF_KEY, None)
+    if not code:
+        return
+    body = json.dumps("code=" + code)
+    st.html(
+        f"<script>fetch({json.dumps(SESSION_PATH)}, {{method: 'POST', credentials: 'same-origin', "
+        f"headers: {{'Content-Type': 'application/x-www-form-urlencoded'}}, body: {body}}})"
+        "</script>",
+        unsafe_allow_javascript=True, width=1,
+    )
+
+
 def _check_idle(key: tuple) -> None:
-    identity_now = Identity(activity_key=key, method="check")
-    if _is_idle(identity_now, load_access()):
+    access = load_access()
+    if key[:1] == ("password",):  # also ended by a sign-out in another tab
+        gone = sessions().find(key[1], _idle_seconds(access), time.time(), touch=False,
+                               end_stale=False).account is None
+    else:
+        gone = _is_idle(Identity(activity_key=key, method="check"), access)
+    if gone:
         st.rerun(scope="app")  # the app run signs the session out and drops the staff pages
 
 

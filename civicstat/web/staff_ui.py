@@ -20,7 +20,7 @@ from civicstat.core.scorecard import status_label
 from civicstat.core.values import missing
 from civicstat.exports.formats import to_csv
 from civicstat.serve.snapshots import SnapshotMissing
-from civicstat.web import data, media
+from civicstat.web import auth, data, media
 from civicstat.web.ui import md
 
 # Pale fills, each paired with a symbol and words in the status column (never colour alone).
@@ -181,8 +181,9 @@ def download_csv(frame: pd.DataFrame | Callable[[], pd.DataFrame], label: str, f
         return to_csv(table.drop(columns=[c for c in exclude if c in table.columns]))
 
     data_csv = (lambda: csv_bytes(frame())) if callable(frame) else csv_bytes(frame)
-    st.download_button(label, media.tracked(data_csv, "text/csv", file_name), file_name=file_name,
-                       mime="text/csv", key=key, icon=":material/download:", on_click="ignore")
+    tracked = media.tracked(data_csv, "text/csv", file_name, auth.identity().activity_key)
+    st.download_button(label, tracked, file_name=file_name, mime="text/csv", key=key,
+                       icon=":material/download:", on_click="ignore")
 
 
 def _when(value: object) -> str:

@@ -63,8 +63,9 @@ if access.accounts:
         else:
             st.rerun()
     st.caption(
-        "A CivicStat sign-in lasts while this tab is open"
-        + (f", and ends after {idle:g} minutes without activity." if idle else ".")
+        "A CivicStat sign-in stays on this browser, in its tabs and across reloads, until you sign "
+        "out" + (f", after {idle:g} minutes without activity," if idle else ",")
+        + " or after 12 hours."
     )
 if not sso and not access.accounts:
     st.info(
