@@ -241,6 +241,8 @@ class StreamlitSession:
         self.run_count = 0
         self.last: RunResult | None = None
         self.interactions: list[Interaction] = []
+        self.downloads: dict[str, str] = {}  # download button label -> deferred file id
+        self.session_id = ""  # the server's id for this session (new_session)
 
     async def connect(self, timeout: float = 30.0) -> None:
         import websockets
@@ -344,6 +346,7 @@ class StreamlitSession:
                 self.cache[msg.hash] = (data, self.run_count)
             if kind == "new_session":
                 seen_new_session = True
+                self.session_id = msg.new_session.initialize.session_id
                 self.page_script_hash = msg.new_session.page_script_hash
                 self.max_cached_message_age = msg.new_session.config.max_cached_message_age or 2
             elif kind == "navigation":
@@ -398,6 +401,8 @@ class StreamlitSession:
                 result.errors.append(f"st.error: {element.alert.body[:200]}")
             else:
                 result.texts.append(element.alert.body)
+        elif etype == "download_button" and element.download_button.deferred_file_id:
+            self.downloads[element.download_button.label] = element.download_button.deferred_file_id
         elif etype == "metric":
             result.metrics[element.metric.label] = element.metric.body
             result.texts.append(element.metric.label)
@@ -448,6 +453,43 @@ class StreamlitSession:
             self.query_string = urllib.parse.urlencode(params)
         return await self.rerun(f"filter:{key}")
 
+    async def download(self, label: str) -> tuple[Interaction, bytes]:
+        """Press the download button `label` (its file made on the click, as st.download_button
+        with a callable does): ask the server for the file's URL, then fetch it over HTTP."""
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        started = time.monotonic()
+        interaction = Interaction(kind=f"download:{label}", started=started, seconds=0.0, ok=False)
+        body = b""
+        try:
+            msg = BackMsg()
+            request = msg.backend_operation_request
+            request.request_id = f"download-{len(self.interactions)}"
+            request.session_id = self.session_id
+            request.deferred_file.file_id = self.downloads[label]
+            await self.ws.send(msg.SerializeToString())
+
+            async def answer() -> str:
+                while True:
+                    reply = ForwardMsg.FromString(await self.ws.recv())
+                    if reply.WhichOneof("type") == "backend_operation_response" and \
+                            reply.backend_operation_response.request_id == request.request_id:
+                        response = reply.backend_operation_response
+                        if response.error_msg:
+                            raise RuntimeError(response.error_msg)
+                        return response.deferred_file.url
+
+            path = await asyncio.wait_for(answer(), self.interaction_timeout)
+            base = self.ws_url.replace("ws://", "http://").split("/_stcore/")[0]
+            body = await asyncio.to_thread(_http_get, base + path)
+            interaction.ok, interaction.bytes_received = True, len(body)
+        except Exception as error:  # a failed download is a failed interaction
+            interaction.error = f"{type(error).__name__}: {error}"[:500]
+        interaction.seconds = time.monotonic() - started
+        self.interactions.append(interaction)
+        return interaction, body
+
     def pick(self, key: str, rng: random.Random) -> str | None:
         """A different value for a filter (the period never becomes "Custom dates")."""
         widget = self.widgets[key]
@@ -458,6 +500,13 @@ class StreamlitSession:
 # ---------------------------------------------------------------------------------------------
 # visitors and the statistics
 # ---------------------------------------------------------------------------------------------
+
+
+def _http_get(url: str, timeout: float = 120.0) -> bytes:
+    if urllib.parse.urlsplit(url).hostname != HOST:
+        raise ValueError(f"only {HOST} may be fetched, not {url}")
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (local server)
+        return response.read()
 
 
 async def visit(ws_url: str, rng: random.Random, *, changes: int = 2, think: float = 1.0,

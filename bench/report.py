@@ -35,7 +35,7 @@ def render(r: dict) -> str:
         "",
     ]
     out += _build(r) + _queries(r) + _browser(r) + _memory(r) + _baseline(r) + _ingest(r)
-    out += _load(r) + _soak(r) + _swap(r) + _crashes(r) + _targets(r)
+    out += _load(r) + _soak(r) + _swap(r) + _crashes(r) + _churn(r) + _targets(r)
     return "\n".join(out) + "\n"
 
 
@@ -228,6 +228,33 @@ def _crashes(r):
     for kind in ("ingest", "publish"):
         out += [f"- {kind}: {failure}" for failure in x[kind]["failures"]]
     return out
+
+
+def _churn(r):
+    x = r.get("churn")
+    if not x or "renders" not in x:
+        return []
+    renders, downloads, cpu = x["renders"], x["downloads"], x["download_cpu"]
+    return ["## Ingest and publish under load", "",
+            f"{x['rows']:,} requests; for {x['seconds'] / 60:.0f} minutes {x['sessions']} visitors "
+            f"at a time ({x['visitors']['overview']:,} on the Overview changing filters, "
+            f"{x['visitors']['open data']:,} downloading the open-data CSV) while `civicstat ingest` "
+            f"loaded and published {x['cycles']} files of 10,000 requests (a share of them newer "
+            "each time) "
+            f"({x['cycles_failed']} failed; median {x['cycle_seconds_median']} s a cycle). "
+            "`python -m bench.churn` runs it alone.", "",
+            *_table(("renders", "failed", "p95 (s)", "downloads", "failed", "download p95 (s)",
+                     "RSS first → last (MB)", "RSS slope, 1st / 2nd half (MB/min)"), "rrrrrrrr",
+                    [(f"{renders['interactions']:,}", renders["errors"], _s(renders["p95_s"]),
+                      f"{downloads['interactions']:,}", downloads["errors"],
+                      _s(downloads["p95_s"]),
+                      f"{x['rss_first_mb']:.0f} → {x['rss_last_mb']:.0f}",
+                      f"{x['rss_slope_first_half_mb_per_min'] or 0:.1f} / "
+                      f"{x['rss_slope_last_half_mb_per_min'] or 0:.1f}")]), "",
+            f"One open-data download afterwards, nothing else running: the first after the last "
+            f"publish {cpu['first']['cpu_s']} CPU-s ({cpu['first']['bytes'] / 1e6:.1f} MB), each "
+            f"repeat at most {cpu['repeat_cpu_s_max']} CPU-s (target ≤ 1).", "",
+            *(f"- failed: {f['kind']}: {f['error']}" for f in x["failed_samples"]), ""]
 
 
 def _targets(r):

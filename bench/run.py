@@ -7,7 +7,8 @@ yet is built whatever is skipped), queries (each page's query set, warm and cold
 limit), browser (Chromium draw time and bytes at 10M, staff pages too), memory (app RSS per size),
 baseline (pandas at 10M), ingest (5M-row NYC CSV), load (50 websocket sessions at 10M), soak (10
 minutes), swap (two app processes during a publish), crashes (kill -9 at random points of ingest
-and publish, 20 times each, 300,000 requests).
+and publish, 20 times each, 300,000 requests), churn (ingest and publish for 10 minutes while 30
+sessions use the app and download open data).
 Generated cities live in bench/work/ (git-ignored) and are reused when already built.
 """
 
@@ -27,7 +28,7 @@ RESULTS = PROJECT / "bench" / "RESULTS.md"
 RAW = PROJECT / "bench" / "results.json"
 DEFAULT_SIZES = (1_000_000, 10_000_000, 50_000_000)
 PARTS = ("build", "queries", "browser", "memory", "baseline", "ingest", "load", "soak", "swap",
-         "crashes")
+         "crashes", "churn")
 
 
 def city_for(rows: int, results: dict, *, publish_again: bool = True) -> Path:
@@ -153,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import crashes
 
         results["crashes"] = crashes.run(rows=300_000, trials=20)
+    if "churn" not in skip:
+        from bench import churn
+
+        results["churn"] = churn.run_churn(seconds=600, sessions=30, rows=300_000)
     write_results(results)
     print(f"wrote {RESULTS.relative_to(PROJECT)}")
     return 0
