@@ -18,8 +18,10 @@ from collections.abc import Iterable
 import numpy as np
 import pyarrow as pa
 
+# "<n> requests" and the like; "<n> request types" counts types, not requests.
 COUNT_PHRASE = re.compile(
-    r"(?<![\w.,])(\d[\d,]*)\s+(?:requests?|open|opened|closed|records?|due)\b", re.IGNORECASE
+    r"(?<![\w.,])(\d[\d,]*)[ \t\u00a0]+(?:requests?(?![ \t]+types?\b)|open|opened|closed|records?|due)\b",
+    re.IGNORECASE,
 )
 WITHHELD_PREFIXES = ("fewer than", "too few")
 LEGEND_ITEM = re.compile(r"</span>([^<]*)</span>")
@@ -140,6 +142,44 @@ def table_leaks(arrow_bytes: bytes, k: int) -> list[str]:
             if is_small(number, k):
                 leaks.append(f"table column {name}: {cell!r}")
     return leaks
+
+
+POINT_KEYS = {"position", "coordinates", "lat", "lon", "latitude", "longitude"}
+
+
+def finer_than(value, decimals: int) -> bool:
+    return isinstance(value, float) and abs(value * 10**decimals - round(value * 10**decimals)) > 1e-6
+
+
+def _points(node):
+    """Every number under a point-like key of a JSON value (a point's position, lat, lon)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in POINT_KEYS:
+                yield from (v for v in (value if isinstance(value, list) else [value])
+                            if isinstance(v, (int, float)))
+            else:
+                yield from _points(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _points(value)
+
+
+def coordinate_leaks(element, decimals: int) -> list[str]:
+    """A point (a map layer's positions, a table's lat/lon columns) finer than the public grid.
+    Areas (district shapes, hexagons) are geometry of the grid, not of requests: not read."""
+    kind = element.WhichOneof("type")
+    numbers: list = []
+    if kind == "deck_gl_json_chart":
+        deck = json.loads(element.deck_gl_json_chart.json)
+        numbers = list(_points(deck.get("layers", [])))
+    elif kind in ("dataframe", "table") and getattr(element, kind).arrow_data.data:
+        table = pa.ipc.open_stream(io.BytesIO(getattr(element, kind).arrow_data.data)).read_all()
+        for name in table.column_names:
+            if name.lower() in POINT_KEYS:
+                numbers += [float(v) for v in table.column(name).to_pylist()
+                            if isinstance(v, (int, float))]
+    return [f"{kind}: coordinate {v}" for v in numbers if finer_than(v, decimals)]
 
 
 def element_leaks(element, k: int, *, rates_rest_on_few: bool = False) -> list[str]:
