@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from civicstat.ingest.pipeline import ingest_files
-from civicstat.ingest.sources import open311
+from civicstat.ingest.sources import open311, pulling
 from civicstat.ingest.sources.base import InputError
 
 from citykit import make_city, stub_publish
@@ -25,7 +25,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "open311"
 @pytest.fixture(autouse=True)
 def _no_publish(monkeypatch):
     stub_publish(monkeypatch)
-    monkeypatch.setattr(open311, "BACKOFF_SECONDS", 0.01)  # retries wait 0, 0.02, 0.04... s
+    monkeypatch.setattr(pulling, "BACKOFF_SECONDS", 0.01)  # retries wait 0, 0.02, 0.04... s
 
 
 def stored(city):
@@ -223,10 +223,10 @@ def test_pull_gives_up_with_a_clear_error_after_the_retries(tmp_path):
         open311.pull(server.url, date(2024, 1, 1), tmp_path, timezone="UTC",
                      until=date(2024, 1, 2))
     assert time.monotonic() - started < 5
-    assert len(server.queries) == 1 + open311.RETRIES
+    assert len(server.queries) == 1 + pulling.RETRIES
     message = str(caught.value)
     assert message.startswith(server.url.split("?")[0]) and "HTTP 502 Bad Gateway" in message
-    assert f"after {open311.RETRIES} retries" in message
+    assert f"after {pulling.RETRIES} retries" in message
 
 
 def test_pull_command_reports_exhausted_retries_on_one_line(tmp_path, capsys):
@@ -302,7 +302,7 @@ def test_pull_stops_when_a_page_holds_only_requests_already_seen(tmp_path):
 
 def test_pull_refuses_a_response_over_the_size_limit(tmp_path, monkeypatch):
     """A response larger than MAX_RESPONSE_BYTES is refused as it arrives, never held whole."""
-    monkeypatch.setattr(open311, "MAX_RESPONSE_BYTES", 2_000)
+    monkeypatch.setattr(pulling, "MAX_RESPONSE_BYTES", 2_000)
     with Open311Server() as server, pytest.raises(InputError, match="larger than"):
         open311.pull(server.url, date(2024, 1, 1), tmp_path / "pulled", timezone="UTC",
                      until=date(2024, 7, 1), page_size=100)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import urllib.parse
 import xml.etree.ElementTree as ET  # element types only: parsing is defusedxml's
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -37,16 +37,13 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
 from civicstat.core.errors import excerpt
-from civicstat.ingest.sources import parsing
+from civicstat.ingest.sources import parsing, pulling
 from civicstat.ingest.sources.base import InputError
 from civicstat.ingest.sources.reading import Batch, canonical_frame, check_json_depth, sniff
 
 NAME = "open311"
 BATCH_RECORDS = 200_000
 MAX_WINDOW = timedelta(days=90)
-# One response at most (a page of 500 requests is well under 1 MB); a larger one is refused as it
-# arrives, never held whole.
-MAX_RESPONSE_BYTES = 64 * 2**20
 FIELDS = (
     "service_request_id", "token", "status", "status_notes", "service_name", "service_code",
     "description", "agency_responsible", "requested_datetime", "updated_datetime",
@@ -218,75 +215,13 @@ ADAPTER = Open311Adapter()
 
 
 # --- pulling from a live endpoint -----------------------------------------------------------
-
-Fetch = Callable[[str], bytes]
-RETRIES = 5  # per request, for a dropped connection or a 429 / 5xx answer
-BACKOFF_SECONDS = 1.0  # urllib3's backoff_factor: waits of 0, 2, 4, 8, 16 s (or Retry-After)
-RETRY_STATUSES = (429, 500, 502, 503, 504)
-
-
-def http_fetcher(timeout: float = 60.0, retries: int | None = None,
-                 backoff: float | None = None) -> Fetch:
-    """A GET function over one HTTP session that retries transient failures with backoff
-    (urllib3's Retry); InputError with the URL and the last status or reason once they run out."""
-    import requests
-    from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
-
-    retry = Retry(
-        total=RETRIES if retries is None else retries,
-        backoff_factor=BACKOFF_SECONDS if backoff is None else backoff,
-        status_forcelist=RETRY_STATUSES,
-        allowed_methods=frozenset({"GET"}),
-        respect_retry_after_header=True,
-        raise_on_status=False,  # the last answer comes back, for a message with its status
-    )
-    session = requests.Session()
-    session.headers["User-Agent"] = "civicstat (Open311 pull)"
-    adapter = HTTPAdapter(max_retries=retry)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-
-    def get(url: str) -> bytes:
-        try:
-            response = session.get(url, timeout=timeout, stream=True)
-        except requests.RequestException as exc:
-            reason = exc.args[0] if exc.args else exc
-            reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError holds the cause
-            raise InputError(f"{url}: cannot reach the Open311 server ({reason})") from None
-        with response:
-            if response.status_code >= 400:
-                tries = "" if response.status_code not in RETRY_STATUSES else (
-                    f", still after {retry.total} retries")
-                raise InputError(f"{url}: the server answered HTTP {response.status_code} "
-                                 f"{response.reason}{tries}")
-            return _body_within_limit(response, url)
-
-    return get
-
-
-def _body_within_limit(response, url: str, limit: int | None = None) -> bytes:
-    """The response's body; InputError as soon as it passes the limit (MAX_RESPONSE_BYTES)."""
-    limit = MAX_RESPONSE_BYTES if limit is None else limit
-    size = f"{limit // 2**20} MB" if limit >= 2**20 else f"{limit:,} bytes"
-    too_big = InputError(f"{url}: the response is larger than {size}; ask for smaller pages "
-                         "(--page-size) or fewer days")
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise too_big
-    body = bytearray()
-    for chunk in response.iter_content(chunk_size=1 << 16):
-        body += chunk
-        if len(body) > limit:
-            raise too_big
-    return bytes(body)
+# The HTTP session (retries, backoff, the size limit) and the paging loop are sources.pulling's,
+# shared with the open-data portals (sources.portals); this is GeoReport's dialect of them.
 
 
 def requests_url(url: str) -> str:
     """The `requests` resource of an endpoint: URL itself if it names a .json/.xml resource."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise InputError(f"{url}: not an http(s) URL")
+    parts = pulling.http_url(url)
     if parts.path.endswith((".json", ".xml")):
         return url
     path = parts.path.rstrip("/") + "/requests.json"
@@ -308,13 +243,6 @@ def _utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _with_query(url: str, params: dict) -> str:
-    parts = urllib.parse.urlsplit(url)
-    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-    query = [(k, v) for k, v in query if k not in params] + list(params.items())
-    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
-
-
 def local_moment(day: date | datetime, timezone: str) -> datetime:
     """An aware datetime: a date is midnight on the city's clock; naive times are local."""
     if not isinstance(day, datetime):
@@ -331,14 +259,14 @@ def pull(
     until: date | datetime | None = None,
     page_size: int = 500,
     max_pages: int = 10_000,
-    fetch: Fetch | None = None,
+    fetch: pulling.Fetch | None = None,
 ) -> list[Path]:
     """Download every request created in [since, until) into DEST; returns the saved files.
 
     One request per page per window of at most 90 days; a window ends at an empty page, a page
     equal to the previous one, or a page of requests all seen before in the window; a server
     still paging after MAX_PAGES is an InputError (nothing is dropped silently). FETCH gets a
-    URL's body (default: http_fetcher()), at most MAX_RESPONSE_BYTES each.
+    URL's body (default: pulling.http_fetcher()), at most pulling.MAX_RESPONSE_BYTES each.
     """
     endpoint = requests_url(url)
     suffix = ".xml" if urllib.parse.urlsplit(endpoint).path.endswith(".xml") else ".json"
@@ -346,30 +274,27 @@ def pull(
     end = local_moment(until, timezone) if until else datetime.now(UTC)
     if start >= end:
         raise InputError(f"--since {start:%Y-%m-%d} is not before {end:%Y-%m-%d}")
-    fetch = fetch or http_fetcher()
+    fetch = fetch or pulling.http_fetcher(server="the Open311 server")
     dest.mkdir(parents=True, exist_ok=True)
     saved: list[Path] = []
     for number, (lo, hi) in enumerate(windows(start, end), start=1):
-        previous, seen = None, set()
-        for page in range(1, max_pages + 1):
-            page_url = _with_query(endpoint, {
+        def url_for(page: int, offset: int, lo: datetime = lo, hi: datetime = hi) -> str:
+            return pulling.with_query(endpoint, {
                 "start_date": _utc_text(lo), "end_date": _utc_text(hi),
                 "page": page, "page_size": page_size,
             })
-            data = fetch(page_url)
-            records = parse_response(data, page_url)
-            ids = {r.get("service_request_id") for r in records if r.get("service_request_id")}
-            if not records or data == previous or (ids and ids <= seen):
-                break  # the end, or a server that ignores `page` or cycles through its answers
-            path = dest / f"window{number:03d}-{lo:%Y%m%d}-page{page:04d}{suffix}"
-            path.write_bytes(data)
+
+        def still_paging(lo: datetime = lo, hi: datetime = hi) -> str:
+            return (f"{endpoint}: the server was still paging after {max_pages:,} pages for "
+                    f"{lo:%Y-%m-%d} – {hi:%Y-%m-%d}; the {len(saved):,} pages fetched are in "
+                    f"{dest}, but this window may be incomplete (try a larger --page-size or "
+                    "fewer days)")
+
+        for page_number, page in enumerate(pulling.pages(
+                fetch, url_for, lambda data, url: (parse_response(data, url), False),
+                max_pages=max_pages, record_id=lambda r: r.get("service_request_id") or None,
+                still_paging=still_paging), start=1):
+            path = dest / f"window{number:03d}-{lo:%Y%m%d}-page{page_number:04d}{suffix}"
+            path.write_bytes(page.data)
             saved.append(path)
-            previous = data
-            seen |= ids
-        else:
-            raise InputError(
-                f"{endpoint}: the server was still paging after {max_pages:,} pages for "
-                f"{lo:%Y-%m-%d} – {hi:%Y-%m-%d}; the {len(saved):,} pages fetched are in {dest}, "
-                "but this window may be incomplete (try a larger --page-size or fewer days)"
-            )
     return saved
