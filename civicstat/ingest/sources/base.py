@@ -17,6 +17,9 @@ Each yielded pandas DataFrame has:
   unusable (for example "unreadable line").
 - optional `is_information_only` (bool): calls that are not service requests (kept, but left
   out of performance figures).
+- optional `_no_status` (bool): the source records neither a status nor a closed time for the
+  row (a mapping with neither): ingest stores it with no status, so it counts for volume and
+  never as open backlog.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ RAW = "_raw"
 REJECT = "_reject"
 SOURCE_DISTRICT = "source_district"
 SOURCE_NEIGHBORHOOD = "source_neighborhood"
-
+NO_STATUS = "_no_status"
 
 
 
