@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import textwrap
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -23,7 +24,8 @@ from civicstat.core import privacy
 from civicstat.core.filters import Filters
 from civicstat.web.charts import plain
 
-TITLE_SPACE = 78  # pixels above the plot for the title and its two lines of context
+TITLE_PIXELS, LINE_PIXELS = 40, 21  # the title's height, and each context line's (12 px type)
+RULE_WIDTH = 70  # characters per line of the k rule's wording
 IMAGE_WIDTH = 1200  # the PNG's width in CSS pixels (scale 2: 2,400 pixels)
 
 
@@ -37,12 +39,13 @@ class ChartContext:
     as_of: dt.datetime
     k: int
 
-    def lines(self) -> tuple[str, str]:
-        """The two lines under a chart's title."""
+    def lines(self) -> list[str]:
+        """The lines under a chart's title: period and filters; as-of and source; the k rule
+        (wrapped, so that a chart half a page wide still shows it whole)."""
         first = " · ".join(part for part in (self.period, self.filters) if part)
-        second = (f"Data as of {self.as_of:%d %B %Y, %H:%M} · Source: CivicStat, {self.city} · "
-                  f"{privacy.rule_text(self.k).capitalize()}")
-        return first, second
+        second = f"Data as of {self.as_of:%d %B %Y, %H:%M} · Source: CivicStat, {self.city}"
+        rule = textwrap.wrap(privacy.rule_text(self.k).capitalize() + ".", RULE_WIDTH)
+        return [first, second, *rule]
 
 
 def context(info: dict, filters: Filters, **chosen: str | None) -> ChartContext:
@@ -70,17 +73,19 @@ def framed(fig: go.Figure, title: str, ctx: ChartContext) -> go.Figure:
     """A copy of `fig` (built figures are cached and shared: never changed in place) with the
     title and its context lines above the plot."""
     out = go.Figure(fig)
-    first, second = ctx.lines()
+    lines = ctx.lines()
+    space = TITLE_PIXELS + LINE_PIXELS * len(lines)
     margin = out.layout.margin
-    top = (margin.t if margin.t is not None else 30) + TITLE_SPACE
+    height = (out.layout.height or 340) + space
     out.update_layout(
-        height=(out.layout.height or 340) + TITLE_SPACE,
-        margin={"t": top},
+        height=height,
+        margin={"t": (margin.t if margin.t is not None else 30) + space},
         title={
             "text": (f"<b>{plain(title)}</b><br><span style='font-size:12px;color:#55595f'>"
-                     f"{plain(first)}<br>{plain(second)}</span>"),
-            "x": 0, "xanchor": "left", "xref": "container", "y": 1, "yanchor": "top",
-            "yref": "container", "pad": {"t": 8, "l": 10}, "font": {"size": 16},
+                     + "<br>".join(plain(line) for line in lines) + "</span>"),
+            "x": 0.01, "xanchor": "left", "xref": "container",
+            "y": 1 - 26 / height, "yanchor": "top", "yref": "container",
+            "font": {"size": 16},
         },
     )
     return out
