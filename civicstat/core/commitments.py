@@ -144,7 +144,13 @@ def write(metric: str, value: object) -> str:
         return f"{float(value):.2f}"
     if kind == "count":
         return f"{round(float(value)):,}"
-    return figures.WRITERS[kind](value) + (" days" if kind == "days" else "")
+    text = figures.WRITERS[kind](value)
+    return _with_unit(text) if kind == "days" else text
+
+
+def _with_unit(text: str) -> str:
+    """A duration as core.figures writes it, with its unit ('1.2' -> '1.2 days'; '5 hours' kept)."""
+    return text + " days" if text[-1:].isdigit() else text
 
 
 def write_change(metric: str, change: object) -> str:
@@ -154,7 +160,7 @@ def write_change(metric: str, change: object) -> str:
     if kind == "rate":
         return f"{float(change) * 100:+.1f} pts"
     if kind == "days":
-        return figures.day_change(float(change)) + " days"
+        return _with_unit(figures.day_change(float(change)))
     if kind == "score":
         return f"{float(change):+.2f}"
     return f"{round(float(change)):+,}"
