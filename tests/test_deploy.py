@@ -219,6 +219,56 @@ def test_pages_render_under_the_policy_over_the_websocket_on_one_process(stack):
         assert entry["upstream"] == ports[entry["worker"]], entry
 
 
+@pytest.mark.browser
+def test_a_visitor_whose_process_dies_goes_on_on_another(stack):
+    """Kill the process a visitor is on: nginx sends their refused requests to the other process
+    and names it in the cookie; the page's websocket reconnects there, and the page, reloaded,
+    renders there. The supervisor starts the killed process again on its port.
+
+    (Streamlit 1.67's page does not rerun by itself after reconnecting to a process that does
+    not hold its session, and ignores clicks until reloaded: the same with no proxy, after a
+    plain restart.)"""
+    ports = worker_ports(stack["run_dir"])
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": 1200, "height": 900})
+        page = context.new_page()
+        sockets = []
+        page.on("websocket", lambda socket: sockets.append(socket))
+        page.goto(stack["url"] + "/about")
+        page.get_by_role("heading", level=1, name="How we measure").wait_for(timeout=60_000)
+        wait_for_app(page)
+        before = {c["name"]: c["value"] for c in context.cookies()}["civicstat_worker"]
+        port = ports[before].rsplit(":", 1)[1]
+        victim = [pid for pid, line in _descendants(stack["process"].pid).items()
+                  if "streamlit" in line and f"--server.port\0{port}\0" in line]
+        assert len(victim) == 1 and len(sockets) == 1
+        os.kill(victim[0], signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while len(sockets) < 2 or sockets[-1].is_closed():
+            assert time.monotonic() < deadline, "the page's websocket did not reconnect"
+            page.wait_for_timeout(200)
+        after = {c["name"]: c["value"] for c in context.cookies()}["civicstat_worker"]
+        assert after != before and after in ports
+        log_lines = len(access_log(stack["run_dir"]))
+        page.reload()
+        page.get_by_role("heading", level=1, name="How we measure").wait_for(timeout=60_000)
+        wait_for_app(page)
+        context.close()
+    reloaded = [entry for entry in access_log(stack["run_dir"])[log_lines:]
+                if entry["path"] == "/about"]
+    assert [entry["upstream"] for entry in reloaded] == [ports[after]]
+    deadline = time.monotonic() + 120
+    while _status(f"http://{ports[before]}/_stcore/health") != 200:
+        assert time.monotonic() < deadline, "the killed process was not started again"
+        time.sleep(0.5)
+
+
+def _status(url: str) -> int | None:
+    with contextlib.suppress(OSError):
+        return fetch(url)[0]
+    return None
+
+
 def _descendants(pid: int) -> dict[int, str]:
     """Every process under `pid`: pid -> command line."""
     children: dict[int, list[int]] = {}

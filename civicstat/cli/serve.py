@@ -77,7 +77,7 @@ def site_maps(addresses: list[str]) -> str:
     and civicstat-locations.conf read. The shipped site files hold the same for two processes."""
     names = [f"w{number}" for number in range(1, len(addresses) + 1)]
     lines = ["upstream civicstat_any {"]  # round robin for first visits
-    lines += [f"    server {address} max_fails=1 fail_timeout=5s;" for address in addresses]
+    lines += [f"    server {address} max_fails=0;" for address in addresses]
     lines += ["}"]
     for name, address in zip(names, addresses, strict=True):
         lines += [f"upstream civicstat_{name} {{", f"    server {address} max_fails=0;", "}"]
