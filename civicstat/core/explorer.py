@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from civicstat.core.figures import day_count
+from civicstat.core.figures import duration
 from civicstat.core.filters import Filters
 from civicstat.core.values import missing
 
@@ -59,8 +59,8 @@ def typical_comparison(days: object, is_open: bool, median: object, p90: object)
     """How a request's time compares with its type's median and 90th percentile, in words."""
     if missing(days):
         return "No time to compare (no close date)."
-    taken = (f"Open for {day_count(days)} days so far" if is_open
-             else f"Closed in {day_count(days)} days")
+    taken = (f"Open for {duration(days)} so far" if is_open
+             else f"Closed in {duration(days)}")
     if missing(median) or missing(p90):
         return f"{taken}; too few closed requests of this type last year to compare."
     if days <= median:
@@ -69,5 +69,5 @@ def typical_comparison(days: object, is_open: bool, median: object, p90: object)
         where = "slower than the median for its type, but within the 90th percentile"
     else:
         where = "slower than 90% of requests of its type"
-    return (f"{taken}: {where}. Median {day_count(median)} days, "
-            f"90th percentile {day_count(p90)} days.")
+    return (f"{taken}: {where}. Median {duration(median)}, "
+            f"90th percentile {duration(p90)}.")

@@ -18,21 +18,41 @@ TOO_FEW = privacy.TOO_FEW
 NO_DATA = "no data"
 
 
+HOURS_PER_DAY = 24
+MINUTES_PER_DAY = 24 * 60
+
+
+def _under_a_day(days: float, signed: bool) -> str:
+    """Less than a day in hours ('5.5 hours') or, under an hour, whole minutes ('45 min')."""
+    sign = "+" if signed else ""
+    if abs(days) >= 1 / HOURS_PER_DAY:
+        return f"{days * HOURS_PER_DAY:{sign}.1f} hours"
+    minutes = round(days * MINUTES_PER_DAY)
+    if not signed and minutes < 1:
+        return "under 1 min"
+    return f"{minutes:{sign}d} min"
+
+
 def day_count(value: float) -> str:
-    """A (non-negative) number of days as people read it: one decimal ('1.2'), or two under a tenth of a day
-    ('0.03', about 45 minutes), so a city that closes requests within the hour does not read
-    '0.0'; 'under 0.01' below that (about a quarter of an hour)."""
-    if value == 0 or value >= 0.095:
-        return f"{value:.1f}"
-    return f"{value:.2f}" if value >= 0.0095 else "under 0.01"
+    """A (non-negative) duration given in days, as people read it: from a day up a number of
+    days with one decimal ('1.2', the unit in the column's or tile's name); under a day in hours
+    or minutes with the unit written ('5.5 hours', '45 min', 'under 1 min'), so a city that
+    closes requests within the hour does not read '0.0' or '0.03'."""
+    return f"{value:.1f}" if value >= 1 else _under_a_day(value, signed=False)
 
 
-def day_change(difference: float, decimals: int | None = None) -> str:
-    """A change in days with its sign: '+0.3'; by default two decimals when it is under a tenth
-    of a day ('-0.04'), as day_count writes small numbers of days."""
-    if decimals is None:
-        decimals = 1 if abs(difference) >= 0.095 else 2
-    return f"{difference:+.{decimals}f}"
+def duration(value: float) -> str:
+    """day_count with its unit always written: '1.2 days', '5.5 hours', '45 min'."""
+    return f"{value:.1f} days" if value >= 1 else _under_a_day(value, signed=False)
+
+
+def day_change(difference: float) -> str:
+    """A change of a duration given in days, signed and with its unit, written as day_count
+    writes durations: '+0.3 days' from a day up; under a day in hours or
+    minutes ('-2.5 hours', '+15 min')."""
+    if abs(difference) >= 1:
+        return f"{difference:+.1f} days"
+    return _under_a_day(difference, signed=True)
 
 
 WRITERS = {  # a shown value of each kind of figure
@@ -52,7 +72,9 @@ def figure(name: str, value: object, basis: object, k: int, *, unit: bool = Fals
     if missing(value):
         return NO_DATA
     kind = privacy.FIGURES[name].kind
-    return WRITERS[kind](value) + (" days" if unit and kind == "days" else "")
+    if unit and kind == "days":
+        return duration(float(value))
+    return WRITERS[kind](value)
 
 
 def _value(row: object, column: str) -> object:
@@ -78,10 +100,7 @@ def change(current: object, previous: object, kind: str) -> str | None:
         return None if previous == 0 else f"{(current - previous) / previous:+.1%}"
     if kind == "rate":
         return f"{(current - previous) * 100:+.1f} pts"
-    # to the precision the two figures are shown at (day_count): one decimal, or two if either
-    # is under a tenth of a day
-    small = min(abs(current), abs(previous)) < 0.095
-    return day_change(current - previous, decimals=2 if small else 1) + " days"
+    return day_change(current - previous)
 
 
 def figure_change(
