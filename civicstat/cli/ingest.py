@@ -51,12 +51,33 @@ def register(subparsers) -> None:
     _output_options(ingest)
     ingest.set_defaults(handler=cmd_ingest)
 
-    pull = subparsers.add_parser("pull", help="load requests from an Open311 GeoReport v2 endpoint")
+    pull = subparsers.add_parser(
+        "pull", help="load requests from an Open311 endpoint or an open-data portal (Socrata, "
+        "ArcGIS, CKAN)")
     pull.add_argument("dir", type=Path, help="city folder")
-    pull.add_argument("url", help="the endpoint, e.g. https://host/open311/v2/requests.json")
-    pull.add_argument("--since", type=_date, help="first day (YYYY-MM-DD; default: 90 days ago)")
-    pull.add_argument("--until", type=_date, help="day after the last one (default: now)")
-    pull.add_argument("--page-size", type=int, default=500, help="records per page (500)")
+    pull.add_argument("url", nargs="?",
+                      help="an Open311 endpoint, e.g. https://host/open311/v2/requests.json")
+    portal = pull.add_mutually_exclusive_group()
+    portal.add_argument("--socrata", metavar="URL", help="a Socrata dataset: .../resource/ID.json")
+    portal.add_argument("--arcgis", metavar="URL", help="an ArcGIS layer: .../FeatureServer/N")
+    portal.add_argument("--ckan", metavar="URL",
+                        help="a CKAN DataStore: .../api/3/action/datastore_search?resource_id=ID")
+    how = pull.add_mutually_exclusive_group()
+    how.add_argument("--mapping", type=Path, metavar="MAPPING.toml",
+                     help="portals: the mapping file, its columns the API's field names")
+    how.add_argument("--source", metavar="FORMAT",
+                     help="portals: a preset instead of a mapping (socrata: nyc, chicago, sf, la; "
+                     "ckan: boston)")
+    pull.add_argument("--since", type=_date,
+                      help="Open311: first day (default: 90 days ago); portals: nothing updated "
+                      "before this day (default: since the newest already loaded)")
+    pull.add_argument("--until", type=_date, help="Open311: day after the last one (default: now)")
+    pull.add_argument("--full", action="store_true",
+                      help="portals: ask for every record again, not only newer ones")
+    pull.add_argument("--updated-field", metavar="FIELD",
+                      help="portals: the API's name of the updated time (default: the mapping's)")
+    pull.add_argument("--page-size", type=int,
+                      help="records per page (Open311 500, Socrata 5000, ArcGIS 2000, CKAN 5000)")
     _output_options(pull)
     pull.set_defaults(handler=cmd_pull)
 
@@ -214,6 +235,14 @@ def cmd_pull(args: argparse.Namespace) -> int:
     from civicstat.ingest.pipeline import ingest_files
     from civicstat.ingest.sources import open311
 
+    portal = next((k for k in ("socrata", "arcgis", "ckan") if getattr(args, k)), None)
+    if portal:
+        return _pull_portal(args, portal)
+    if not args.url:
+        raise InputError("pull needs an Open311 URL, or --socrata, --arcgis or --ckan URL")
+    if args.mapping or args.source or args.full or args.updated_field:
+        raise InputError("--mapping, --source, --full and --updated-field are for --socrata, "
+                         "--arcgis and --ckan pulls")
     city = load_city(args.dir)
     until = args.until
     since = args.since or ((until or date.today()) - timedelta(days=90))
@@ -221,8 +250,42 @@ def cmd_pull(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"Pulling requests created from {since} from {args.url} ...", file=sys.stderr)
     files = open311.pull(args.url, since, dest, timezone=city.timezone, until=until,
-                         page_size=args.page_size)
+                         page_size=args.page_size or 500)
     summary = ingest_files(city, files, open311.ADAPTER, progress=_progress(args, files))
+    _report(args, summary)
+    return 0
+
+
+def _pull_portal(args: argparse.Namespace, portal: str) -> int:
+    """`pull DIR --socrata/--arcgis/--ckan URL`: sources.portals fetches, ingest loads."""
+    from civicstat.ingest.pipeline import ingest_files
+    from civicstat.ingest.sources import portals
+
+    if args.url or args.until:
+        raise InputError(f"--{portal} takes no Open311 URL and no --until")
+    city = load_city(args.dir)
+    spec = None
+    if args.mapping:
+        from civicstat.ingest.sources.mapping import load_mapping
+
+        spec = load_mapping(args.mapping)
+    url = getattr(args, portal)
+    quiet = args.json or args.no_progress or not sys.stderr.isatty()
+    if not quiet:
+        from civicstat.cli.progress import progress_bar
+
+        print(f"Pulling from {url} ...", file=sys.stderr)
+    pulled = portals.pull(city, portal, url, spec=spec, preset=args.source,
+                          updated_field=args.updated_field, since=args.since, full=args.full,
+                          page_size=args.page_size,
+                          progress=None if quiet else progress_bar("Pulling"))
+    if not args.json:
+        asked = f"updated since {pulled.since:%Y-%m-%d %H:%M:%S}" if pulled.incremental else (
+            f"from {pulled.since:%Y-%m-%d}" if pulled.since else "all records")
+        print(f"Fetched {pulled.records:,} records ({asked}) in {len(pulled.files)} page(s).",
+              file=sys.stderr)
+    summary = ingest_files(city, pulled.files, pulled.adapter,
+                           progress=_progress(args, pulled.files))
     _report(args, summary)
     return 0
 
