@@ -118,12 +118,11 @@ def test_staff_list_record_and_see_everywhere(city):
     assert set(listed["Status"]) <= {"✔ Met", "✖ Missed", "● On track", "◐ At risk",
                                      "– No figure yet"}
 
-    # record one through the form
-    form = {box.label: box for box in app.selectbox}
-    form["Department"].select("Parks")
-    form["Figure"].select("median_days_to_close")
-    next(n for n in app.number_input if n.label.startswith("Target")).set_value(4.0)
-    next(t for t in app.text_input if t.label == "Owner").input("Parks deputy")
+    # record one through the form (its widgets by key: the sidebar has a Department filter too)
+    app.selectbox(key="record_commitment_department").select("Parks")
+    app.selectbox(key="record_commitment_metric").select("median_days_to_close")
+    app.number_input(key="record_commitment_target").set_value(4.0)
+    app.text_input(key="record_commitment_owner").input("Parks deputy")
     next(b for b in app.button if b.label == "Record commitment").click().run()
     assert not app.exception, app.exception
     assert any("Recorded" in s.value for s in app.success)
@@ -151,3 +150,33 @@ def test_staff_list_record_and_see_everywhere(city):
     again = app_as("staff")
     again.switch_page("views/internal/commitments.py").run()
     assert list(again.dataframe[0].value["Owner"]) == [MARK_OWNER, "Parks director", "Parks deputy"]
+
+
+def test_staff_edit_and_close_with_history(city):
+    app = app_as("staff")
+    app.switch_page("views/internal/commitments.py")
+    app.query_params["commitment"] = "1"
+    app.run()
+    assert not app.exception, app.exception
+    assert any("Edit, close, history" in h.value for h in app.subheader)
+    app.text_input(key="edit_owner_1").input("New owner")
+    app.text_input(key="edit_reason_1").input("reorganised")
+    next(b for b in app.button if b.label == "Save changes").click().run()
+    assert not app.exception, app.exception
+    assert any(s.value == "Saved." for s in app.success)
+    next(b for b in app.button if b.label == "Close commitment").click().run()  # no reason
+    assert any("needs a reason" in e.value for e in app.error)
+    assert not CommitmentStore(city).get(1).closed
+    app.text_input(key="close_reason_1").input("done early")
+    next(b for b in app.button if b.label == "Close commitment").click().run()
+    assert any(s.value == "Closed." for s in app.success)
+    events = CommitmentStore(city).history(1)
+    assert [(e["action"], e["actor"]) for e in events] == [
+        ("made", "sam"), ("edited", "staff@city.example"), ("closed", "staff@city.example")]
+    assert events[1]["details"] == {"changes": {"owner": [MARK_OWNER, "New owner"]},
+                                    "reason": "reorganised"}
+    assert events[2]["details"] == {"reason": "done early"}
+    app.run()
+    history = app.dataframe[-1].value
+    assert list(history["What"]) == ["made", "edited", "closed"]
+    assert CommitmentStore(city).get(1).close_reason == "done early"

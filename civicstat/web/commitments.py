@@ -107,6 +107,16 @@ def table(judgements: list[Judgement], *, key: str, select: bool = False,
     return int(frame["id"].iloc[rows[0]]) if rows else None
 
 
+def from_url(value: object, listed: list[Judgement]) -> int | None:
+    """The id in a URL parameter, if it is one of the commitments listed (else None)."""
+    ids = {j.commitment.id for j in listed}
+    try:
+        chosen = int(str(value))
+    except ValueError:
+        return None
+    return chosen if chosen in ids else None
+
+
 def row_summaries(scored: pd.DataFrame, level: str, judgements: list[Judgement]) -> list[str]:
     """A cell per scorecard row: its commitments and how they stand ("" for none). A department
     row counts all of its department's commitments, a request-type row those about its type; the
@@ -131,9 +141,9 @@ def record_form(options: pd.DataFrame, options_for, *, key: str,
     with st.form(key, clear_on_submit=True):
         left, right = st.columns(2)
         chosen_department = left.selectbox(
-            "Department", departments,
+            "Department", departments, key=f"{key}_department",
             index=departments.index(department) if department in departments else 0)
-        metric = right.selectbox("Figure", list(rules.METRICS),
+        metric = right.selectbox("Figure", list(rules.METRICS), key=f"{key}_metric",
                                  format_func=lambda m: rules.METRICS[m].label)
         scope = st.columns(3)
         picks = {}
@@ -142,17 +152,18 @@ def record_form(options: pd.DataFrame, options_for, *, key: str,
             ("channel", "Channel", channel),
         ), strict=True):
             values = options_for(options, name, None)
-            picks[name] = column.selectbox(label, values, placeholder="All",
+            picks[name] = column.selectbox(label, values, placeholder="All", key=f"{key}_{name}",
                                            index=values.index(preset) if preset in values else None)
         left, middle, right = st.columns(3)
         target = left.number_input(
             "Target (a rate in %, days, a count or a score)", min_value=0.0, value=85.0, step=1.0,
+            key=f"{key}_target",
             help="An on-time rate target is written in percent (85 for 85%).")
         due = middle.date_input("Due date", dt.date.today() + dt.timedelta(days=60))
         window = right.selectbox("Measured over (days)", rules.WINDOW_CHOICES,
                                  index=rules.WINDOW_CHOICES.index(rules.DEFAULT_WINDOW_DAYS))
-        owner = st.text_input("Owner", max_chars=200)
-        note = st.text_area("Note", max_chars=2000)
+        owner = st.text_input("Owner", max_chars=200, key=f"{key}_owner")
+        note = st.text_area("Note", max_chars=2000, key=f"{key}_note")
         if not st.form_submit_button("Record commitment", type="primary"):
             return
     value = target / 100 if rules.METRICS[metric].kind == "rate" else target
@@ -177,18 +188,23 @@ def edit_panel(commitment_id: int, options: pd.DataFrame, options_for) -> None:
         target = left.number_input("Target", min_value=0.0,
                                    value=float(c.target * 100 if kind == "rate" else c.target))
         due = middle.date_input("Due date", c.due_date)
-        owner = right.text_input("Owner", c.owner, max_chars=200)
-        note = st.text_area("Note", c.note, max_chars=2000)
-        reason = st.text_input("Reason for the change (kept in the history)", max_chars=500)
+        owner = right.text_input("Owner", c.owner, max_chars=200, key=f"edit_owner_{commitment_id}")
+        note = st.text_area("Note", c.note, max_chars=2000, key=f"edit_note_{commitment_id}")
+        reason = st.text_input("Reason for the change (kept in the history)", max_chars=500,
+                               key=f"edit_reason_{commitment_id}")
         if st.form_submit_button("Save changes"):
             try:
-                edit(commitment_id, {"target": target / 100 if kind == "rate" else target,
-                                     "due_date": due, "owner": owner, "note": note}, reason)
-                st.success("Saved.")
+                saved = edit(commitment_id, {"target": target / 100 if kind == "rate" else target,
+                                             "due_date": due, "owner": owner, "note": note}, reason)
+                if saved.revision == c.revision:
+                    st.info("Nothing changed.")
+                else:
+                    st.success("Saved.")
             except (ValueError, CommitmentError) as problem:
                 st.error(f"Not saved: {md(problem)}")
     with st.form(f"close_{commitment_id}"):
-        reason = st.text_input("Reason (required)", max_chars=500)
+        reason = st.text_input("Reason (required)", max_chars=500,
+                               key=f"close_reason_{commitment_id}")
         label = "Reopen" if c.closed else "Close commitment"
         if st.form_submit_button(label):
             try:

@@ -37,6 +37,8 @@ if not found:
 else:
     st.caption(f"{len(found)} commitments. Select one to edit or close it and see its history.")
     picked = commitments.table(found, key="commitments_table", select=True)
+    if picked is None:  # ?commitment=<id> opens one (a link from a packet or a message)
+        picked = commitments.from_url(st.query_params.get("commitment"), found)
     if picked is not None:
         st.subheader("Edit, close, history")
         commitments.edit_panel(picked, options, ui.options_for)
