@@ -219,3 +219,18 @@ def test_packet_and_brief_files(city, tmp_path, capsys):
     for pdf, stem in ((packet, "issue15-packet"), (brief, "issue15-brief")):
         subprocess.run(["pdftoppm", "-r", "70", "-png", str(pdf), str(ARTIFACTS / stem)], check=True)
     assert (ARTIFACTS / "issue15-packet-1.png").is_file()
+
+
+def test_a_subscription_that_cannot_be_made_is_reported(city, smtp, tmp_path, capsys, monkeypatch):
+    """A district the data does not have: reported (no attempt), and the others still sent."""
+    from civicstat.cli import reports
+
+    subscriptions = [Subscription("district", "Nowhere", ("a@b.example",), "weekly"),
+                     Subscription("district", DISTRICT, ("c@d.example",), "weekly")]
+    monkeypatch.setattr(reports, "load_subscriptions", lambda _: subscriptions)
+    inbox = Inbox()
+    code, summary, err = send(city, secrets_for(tmp_path, smtp(inbox)), capsys)
+    assert code == 1 and [m["To"] for m in inbox.received] == ["c@d.example"]
+    [failed] = summary["failed"]
+    assert failed["to"] == "a@b.example" and failed["attempts"] == 0
+    assert "Nowhere" in failed["error"] and "not sent to a@b.example" in err

@@ -191,10 +191,10 @@ def cmd_send_briefs(args: argparse.Namespace) -> int:
     for sub in subscriptions:
         try:
             subject, body, pdf, file_name = _document(city_dir, sub)
-        except (InputError, CityConfigError, FileNotFoundError) as error:
+        except Exception as error:  # noqa: BLE001 (reported, and the other subscriptions still go)
             for address in sub.emails:
                 summary["failed"].append({"subscription": sub.label, "to": address, "attempts": 0,
-                                          "error": one_line(error)})
+                                          "error": one_line(f"{type(error).__name__}: {error}")})
             continue
         for address in sub.emails:
             message = mail.brief_message(sender=settings.sender, to=address, subject=subject,
