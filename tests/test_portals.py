@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -107,38 +108,39 @@ class Server:
                     server.release.wait(120)
                 if number in server.faults:
                     status, headers = server.faults[number]
-                    self.send_response(status)
-                    for name, value in headers.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                status, document = answer(server, parts.path, query)
-                body = json.dumps(document).encode()
+                    body = b""
+                else:
+                    status, document = answer(server, parts.path, query)
+                    headers, body = {"Content-Type": "application/json"}, json.dumps(document)
                 try:
                     self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
+                    for name, value in {**headers, "Content-Length": len(body)}.items():
+                        self.send_header(name, str(value))
                     self.end_headers()
-                    self.wfile.write(body)
+                    self.wfile.write(body.encode() if isinstance(body, str) else body)
                 except OSError:
                     pass  # the client was killed
 
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.httpd.server_port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.handler = Handler
+        self.base = ""
 
-    def __enter__(self):
-        self.thread.start()
-        return self
 
-    def __exit__(self, *exc):
-        self.release.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+@contextmanager
+def serving(answer):
+    """A Server answering with ANSWER(server, path, query), on a free port while in the block."""
+    server = Server(answer)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), server.handler)
+    server.base = f"http://127.0.0.1:{httpd.server_port}"
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.release.set()  # a request held for a kill test ends
+        httpd.shutdown()
+        httpd.server_close()
 
 
 def _since(where: str | None, pattern: str) -> datetime | None:
@@ -232,7 +234,8 @@ ROWS_MAX = 5
 def ckan(server: Server, path: str, query: dict):
     if not path.endswith("/api/3/action/datastore_search") or query.get("resource_id") != "r-311":
         return 404, {"success": False, "error": {"message": "Not found: Resource was not found."}}
-    rows = [{"_id": i, "Case ID": r["id"], "Date Opened": f"{r['created']:%Y-%m-%dT%H:%M:%S}",
+    rows = [{"_id": i, "Case ID": r["id"],
+             "Date Opened": r["created"] and f"{r['created']:%Y-%m-%dT%H:%M:%S}",
              "Last Updated": f"{r['updated']:%Y-%m-%dT%H:%M:%S}", "Status": r["status"],
              "Type": r["type"], "Latitude": r["lat"], "Longitude": r["lon"]}
             for i, r in enumerate(server.rows, start=1)]
@@ -262,8 +265,8 @@ PORTALS = {  # kind -> (answer, path of the URL, mapping)
 }
 
 
-def portal(kind: str) -> Server:
-    return Server(PORTALS[kind][0])
+def portal(kind: str):
+    return serving(PORTALS[kind][0])
 
 
 def url_of(kind: str, server: Server) -> str:
@@ -272,6 +275,16 @@ def url_of(kind: str, server: Server) -> str:
 
 def spec_of(kind: str):
     return parse_mapping(PORTALS[kind][2])
+
+
+def mapping_file(folder: Path, kind: str) -> Path:
+    """The portal's mapping as the TOML file a user writes."""
+    mapping = PORTALS[kind][2]
+    lines = [f"name = {json.dumps(mapping['name'])}", "[columns]"]
+    lines += [f"{field} = {json.dumps(column)}" for field, column in mapping["columns"].items()]
+    path = folder / f"{kind}.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
 def pull_and_load(city, kind: str, server: Server, **options):
@@ -424,7 +437,7 @@ def test_arcgis_layer_that_does_not_page_is_refused(tmp_path):
         return 200, {"objectIdField": "OBJECTID", "maxRecordCount": 1000, "fields": ARCGIS_FIELDS,
                      "advancedQueryCapabilities": {"supportsPagination": False}}
 
-    with Server(no_paging) as server, pytest.raises(InputError, match="does not page"):
+    with serving(no_paging) as server, pytest.raises(InputError, match="does not page"):
         portals.pull(make_city(tmp_path), "arcgis", url_of("arcgis", server),
                      spec=spec_of("arcgis"))
 
@@ -460,9 +473,76 @@ def test_a_server_that_ignores_the_offset_is_an_error(tmp_path):
     def stuck(server, path, query):
         return socrata(server, path, {**query, "$offset": "0"})
 
-    with Server(stuck) as server, pytest.raises(InputError, match="ignores the paging"):
+    with serving(stuck) as server, pytest.raises(InputError, match="ignores the paging"):
         portals.pull(make_city(tmp_path), "socrata", url_of("socrata", server),
                      spec=spec_of("socrata"), page_size=5)
+
+
+def test_a_nyc_preset_pull_asks_by_its_updated_field(tmp_path):
+    """--source nyc: NYC's own adapter reads the pages, incremental on
+    resolution_action_updated_date as the API spells it."""
+    def nyc(server, path, query):
+        since = _since(query.get("$where"), r"resolution_action_updated_date >= '([^']+)'")
+        rows = [r for r in server.rows if since is None or r["updated"] >= since]
+        offset, limit = int(query["$offset"]), int(query["$limit"])
+        return 200, [{"unique_key": r["id"], "created_date": floating(r["created"]),
+                      "resolution_action_updated_date": floating(r["updated"]),
+                      "status": r["status"], "agency": "DOT", "complaint_type": r["type"],
+                      "latitude": str(r["lat"]), "longitude": str(r["lon"])}
+                     for r in rows[offset:offset + limit]]
+
+    city = make_city(tmp_path)
+    with serving(nyc) as server:
+        url = url_of("socrata", server)
+        first = portals.pull(city, "socrata", url, preset="nyc", page_size=5)
+        loaded = ingest_files(city, first.files, first.adapter)
+        server.queries.clear()
+        second = portals.pull(city, "socrata", url, preset="nyc", page_size=5)
+    assert loaded.inserted == 12 and essentials(stored(city)) == expected(dataset())
+    newest = max(r["updated"] for r in dataset())
+    assert {q["$where"] for q in server.queries} == {
+        f"resolution_action_updated_date >= '{floating(newest)}'"}
+    assert second.records == 1
+
+
+@pytest.mark.parametrize("kind", ["socrata", "arcgis", "ckan"])
+def test_progress_counts_the_records_the_api_announced(tmp_path, kind):
+    calls: list[tuple[int, int]] = []
+    with portal(kind) as server:
+        portals.pull(make_city(tmp_path), kind, url_of(kind, server), spec=spec_of(kind),
+                     page_size=5, progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (12, 12)
+    assert all(done < total == 12 for done, total in calls[:-1]) and len(calls) >= 3
+
+
+def test_a_response_over_the_size_limit_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(pulling, "MAX_RESPONSE_BYTES", 1_000)
+    city = make_city(tmp_path)
+    with portal("socrata") as server, pytest.raises(InputError, match="larger than 1,000 bytes"):
+        pull_and_load(city, "socrata", server, page_size=10)
+    assert not city.store_path.exists()
+
+
+def test_rejected_records_are_counted_and_a_replay_adds_nothing(tmp_path):
+    """A record with no creation time goes to quarantine; pulling the same pages again counts
+    it again (read = inserted + updated + unchanged + rejected) but adds no quarantine row and
+    records no run (the pages keep their names)."""
+    city = make_city(tmp_path)
+    with portal("ckan") as server:
+        server.rows[4]["created"] = None
+        _, first = pull_and_load(city, "ckan", server, page_size=5)
+        _, again = pull_and_load(city, "ckan", server, page_size=5, full=True)
+    con = duckdb.connect(str(city.store_path), read_only=True)
+    try:
+        quarantined = con.execute("select count(*) from quarantine").fetchone()[0]
+        runs = con.execute("select count(*) from ingest_runs").fetchone()[0]
+    finally:
+        con.close()
+    assert (first.read, first.inserted, first.rejected) == (12, 11, 1)
+    assert first.rejected_by_reason == {"no_created_at": 1}
+    assert (again.read, again.unchanged, again.rejected, again.changed) == (12, 11, 1, False)
+    assert identity(first) and identity(again)
+    assert (quarantined, runs) == (1, 1)
 
 
 # --- retries --------------------------------------------------------------------------------
@@ -506,11 +586,7 @@ def test_a_server_that_keeps_failing_is_one_error_and_loads_nothing(tmp_path):
 
 def test_pull_command_prints_the_ingest_summary(tmp_path, capsys):
     city = make_city(tmp_path)
-    mapping = tmp_path / "socrata.toml"
-    mapping.write_text(
-        'name = "testville"\n[columns]\nrequest_id = "case_id"\ncreated_at = "opened"\n'
-        'updated_at = "updated"\nstatus = "status"\nrequest_type = "type"\n'
-        'location = "location"\n', encoding="utf-8")
+    mapping = mapping_file(tmp_path, "socrata")
     with portal("socrata") as server:
         args = ["pull", str(city.root), "--socrata", url_of("socrata", server), "--mapping",
                 str(mapping), "--json"]
@@ -583,11 +659,7 @@ def test_a_killed_pull_run_again_ends_as_an_uninterrupted_one(tmp_path, where):
     page, or inside ingest's transaction just before COMMIT) and run again: store and run log
     equal those of a city whose two pulls ran through."""
     reference, city = make_city(tmp_path, folder="reference"), make_city(tmp_path, folder="city")
-    mapping = tmp_path / "ckan.toml"
-    mapping.write_text(
-        'name = "testville"\n[columns]\nrequest_id = "Case ID"\ncreated_at = "Date Opened"\n'
-        'updated_at = "Last Updated"\nstatus = "Status"\nrequest_type = "Type"\n'
-        'lat = "Latitude"\nlon = "Longitude"\n', encoding="utf-8")
+    mapping = mapping_file(tmp_path, "ckan")
     with portal("ckan") as server:
         server.rows = dataset(12)
         url = url_of("ckan", server)

@@ -97,6 +97,15 @@ def _field_named(name: str, fields: list[str], what: str, url: str) -> str:
 # --- the dialects ---------------------------------------------------------------------------
 
 
+def _address(url: str, pattern: str, what: str) -> tuple[urllib.parse.SplitResult, re.Match]:
+    """URL's parts and the match of PATTERN in its path; InputError saying it is not WHAT."""
+    parts = pulling.http_url(url)
+    found = re.search(pattern, parts.path)
+    if not found:
+        raise InputError(f"{url}: not {what}")
+    return parts, found
+
+
 @dataclass
 class Query:
     """What one pull asks for: the filter field and the time (on the dataset's clock) it asks
@@ -114,11 +123,9 @@ class Socrata:
     name = "the Socrata server"
 
     def __init__(self, url: str, query: Query):
-        parts = pulling.http_url(url)
-        found = re.search(r"/resource/([A-Za-z0-9]{4}-[A-Za-z0-9]{4})(\.json)?/?$", parts.path)
-        if not found:
-            raise InputError(f"{url}: not a Socrata dataset's API address "
-                             "(https://DOMAIN/resource/abcd-1234.json)")
+        parts, found = _address(url, r"/resource/([A-Za-z0-9]{4}-[A-Za-z0-9]{4})(\.json)?/?$",
+                                "a Socrata dataset's API address (https://DOMAIN/resource/"
+                                "abcd-1234.json)")
         path = parts.path[:found.start()] + f"/resource/{found.group(1)}.json"
         self.endpoint = urllib.parse.urlunsplit(parts._replace(path=path))
         self.key = _key(found.group(1))
@@ -172,11 +179,8 @@ class ArcGIS:
     name = "the ArcGIS server"
 
     def __init__(self, url: str, query: Query):
-        parts = pulling.http_url(url)
-        found = re.search(r"/([^/]+)/(FeatureServer|MapServer)/(\d+)(/query)?/?$", parts.path)
-        if not found:
-            raise InputError(f"{url}: not an ArcGIS layer's address (https://HOST/.../"
-                             "FeatureServer/0)")
+        parts, found = _address(url, r"/([^/]+)/(FeatureServer|MapServer)/(\d+)(/query)?/?$",
+                                "an ArcGIS layer's address (https://HOST/.../FeatureServer/0)")
         path = parts.path[:found.start()] + f"/{found.group(1)}/{found.group(2)}/{found.group(3)}"
         self.layer = urllib.parse.urlunsplit(parts._replace(path=path, query=""))
         self.key = _key(f"{found.group(1)}-{found.group(3)}")
@@ -266,12 +270,12 @@ class CKAN:
     name = "the CKAN server"
 
     def __init__(self, url: str, query: Query):
-        parts = pulling.http_url(url)
+        what = "a CKAN DataStore address (https://HOST/api/3/action/datastore_search?resource_id=...)"
+        parts, _ = _address(url, r"/datastore_search/?$", what)
         given = dict(urllib.parse.parse_qsl(parts.query))
         resource = given.get("resource_id") or given.get("id")
-        if not parts.path.rstrip("/").endswith("/datastore_search") or not resource:
-            raise InputError(f"{url}: not a CKAN DataStore address (https://HOST/api/3/action/"
-                             "datastore_search?resource_id=...)")
+        if not resource:
+            raise InputError(f"{url}: not {what}")
         self.endpoint = url
         self.key = _key(resource)
         self.query = query
