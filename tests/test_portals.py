@@ -604,6 +604,41 @@ def test_pull_command_prints_the_ingest_summary(tmp_path, capsys):
         "rejected_by_reason": {}, "changed": False, "published": None}
 
 
+def test_the_readme_socrata_example_loads_a_city(tmp_path, capsys):
+    """The README's one command and mapping file, against a SODA dataset with those fields."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Pulling from an open-data portal"):]
+    command = re.search(r"```sh\n(.*?)```", section, re.S).group(1).replace("\\\n", " ")
+    toml = re.search(r"```toml\n(.*?)```", section, re.S).group(1)
+    (tmp_path / "mycity-311.toml").write_text(toml, encoding="utf-8")
+
+    def city_portal(server, path, query):
+        since = _since(query.get("$where"), r"last_update_date >= '([^']+)'")
+        rows = [r for r in server.rows if since is None or r["updated"] >= since]
+        offset, limit = int(query["$offset"]), int(query["$limit"])
+        return 200, [{"service_request_id": r["id"], "created_date": floating(r["created"]),
+                      "last_update_date": floating(r["updated"]), "status": r["status"],
+                      "sr_type": r["type"], "department": "Streets",
+                      "location": {"latitude": str(r["lat"]), "longitude": str(r["lon"])}}
+                     for r in rows[offset:offset + limit]]
+
+    city = make_city(tmp_path)
+    words = command.split()
+    assert words[1:3] == ["pull", "cities/mycity"] and words[3] == "--socrata"
+    with serving(city_portal) as server:
+        args = ["pull", str(city.root), "--socrata", url_of("socrata", server),
+                *[str(tmp_path / w) if w.endswith(".toml") else w for w in words[5:]], "--json"]
+        assert main(args) == 0
+        server.queries.clear()
+        assert main(args) == 0
+    first, second = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert (first["read"], first["inserted"], first["rejected"]) == (12, 12, 0)
+    assert (second["read"], second["unchanged"], second["changed"]) == (1, 1, False)
+    assert {q["$where"] for q in server.queries} == {
+        f"last_update_date >= '{floating(max(r['updated'] for r in dataset()))}'"}
+    assert essentials(stored(city)) == expected(dataset())
+
+
 def test_pull_command_needs_a_mapping_or_a_preset(tmp_path, capsys):
     city = make_city(tmp_path)
     assert main(["pull", str(city.root), "--socrata", "https://h/resource/abcd-1234.json"]) == 2
