@@ -2,7 +2,8 @@
 
 Streamlit runs this file once per visit and interaction (as __main__). `streamlit run app.py`
 also imports it once to find the server to start: Streamlit's own, plus the endpoint that sets
-the sign-in cookie (civicstat.web.session_routes)."""
+the sign-in cookie (civicstat.web.session_routes) and the open-data files
+(civicstat.web.open_data_route)."""
 
 import streamlit as st
 
@@ -16,6 +17,6 @@ if __name__ == "__main__":  # a script run: route this visitor
     auth.keep_signed_in()  # after a built-in sign-in: the browser gets its cookie
     st.navigation(pages_for(identity.role), position="top").run()
 else:  # the server
-    from civicstat.web.session_routes import ROUTES
+    from civicstat.web import open_data_route, session_routes
 
-    app = st.App(__file__, routes=ROUTES)
+    app = st.App(__file__, routes=[*session_routes.ROUTES, *open_data_route.ROUTES])

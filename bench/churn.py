@@ -48,10 +48,10 @@ async def open_data_visit(ws_url: str) -> list:
         await asyncio.wait_for(session.connect(), 30)
         opened = await session.open()
         if opened.ok:
-            if DOWNLOAD not in session.downloads:
-                opened.ok, opened.error = False, f"no {DOWNLOAD!r} button"
+            if DOWNLOAD not in session.links:
+                opened.ok, opened.error = False, f"no {DOWNLOAD!r} link"
             else:
-                await session.download(DOWNLOAD)
+                await session.follow(DOWNLOAD)
     except Exception as error:  # noqa: BLE001 (a refused connection is a failed render)
         from bench.load import Interaction
 
@@ -118,8 +118,8 @@ async def churn_async(server, city: Path, mapping: Path, work: Path, *, seconds:
     result = {
         "seconds": seconds, "sessions": sessions, "visitors": visitors,
         "wall_s": round(time.monotonic() - started, 1),
-        "renders": summarize([i for i in interactions if not i.kind.startswith("download")]),
-        "downloads": summarize([i for i in interactions if i.kind.startswith("download")]),
+        "renders": summarize([i for i in interactions if not i.kind.startswith("link")]),
+        "downloads": summarize([i for i in interactions if i.kind.startswith("link")]),
         "failed": len(failed), "failed_samples": failed[:10],
         "cycles": len(cycles), "cycles_failed": sum(1 for c in cycles if c["returncode"]),
         "cycle_seconds_median": sorted(c["seconds"] for c in cycles)[len(cycles) // 2]
@@ -145,7 +145,7 @@ async def download_cpu(server, repeats: int = 5) -> dict:
         await asyncio.wait_for(session.connect(), 30)
         await session.open()
         before = cpu_seconds(server.pid)
-        interaction, body = await session.download(DOWNLOAD)
+        interaction, body = await session.follow(DOWNLOAD)
         after = cpu_seconds(server.pid)
         await session.close()
         costs.append({"ok": interaction.ok, "bytes": len(body),

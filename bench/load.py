@@ -242,6 +242,7 @@ class StreamlitSession:
         self.last: RunResult | None = None
         self.interactions: list[Interaction] = []
         self.downloads: dict[str, str] = {}  # download button label -> deferred file id
+        self.links: dict[str, str] = {}  # link button label -> URL
         self.session_id = ""  # the server's id for this session (new_session)
 
     async def connect(self, timeout: float = 30.0) -> None:
@@ -401,6 +402,8 @@ class StreamlitSession:
                 result.errors.append(f"st.error: {element.alert.body[:200]}")
             else:
                 result.texts.append(element.alert.body)
+        elif etype == "link_button":
+            self.links[element.link_button.label] = element.link_button.url
         elif etype == "download_button" and element.download_button.deferred_file_id:
             self.downloads[element.download_button.label] = element.download_button.deferred_file_id
         elif etype == "metric":
@@ -483,6 +486,22 @@ class StreamlitSession:
             path = await asyncio.wait_for(answer(), self.interaction_timeout)
             base = self.ws_url.replace("ws://", "http://").split("/_stcore/")[0]
             body = await asyncio.to_thread(_http_get, base + path)
+            interaction.ok, interaction.bytes_received = True, len(body)
+        except Exception as error:  # a failed download is a failed interaction
+            interaction.error = f"{type(error).__name__}: {error}"[:500]
+        interaction.seconds = time.monotonic() - started
+        self.interactions.append(interaction)
+        return interaction, body
+
+    async def follow(self, label: str) -> tuple[Interaction, bytes]:
+        """Follow the link button `label` (a URL relative to the app, as the browser would)."""
+        started = time.monotonic()
+        interaction = Interaction(kind=f"link:{label}", started=started, seconds=0.0, ok=False)
+        body = b""
+        try:
+            base = self.ws_url.replace("ws://", "http://").split("/_stcore/")[0]
+            body = await asyncio.to_thread(_http_get, urllib.parse.urljoin(base + "/",
+                                                                           self.links[label]))
             interaction.ok, interaction.bytes_received = True, len(body)
         except Exception as error:  # a failed download is a failed interaction
             interaction.error = f"{type(error).__name__}: {error}"[:500]

@@ -126,9 +126,12 @@ def test_district_presentation_mode_and_pdf_download(page, app_url):
 
 
 def test_open_data_csv_download(page, app_url):
+    """The link opens a tab that downloads the file (web/open_data_route.py), named for the
+    period's first and last day; the filters of the page are the file's."""
     open_page(page, f"{app_url}/open-data?period=Last+30+days&department=Transportation")
-    with page.expect_download(timeout=60_000) as download:
-        page.get_by_role("button", name="Download CSV").click()
+    with page.context.expect_event("download", timeout=60_000) as download:
+        page.get_by_role("link", name="Download CSV").click()
+    assert re.fullmatch(r"requests-\d{8}-\d{8}\.csv", download.value.suggested_filename)
     with download.value.path().open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == list(PUBLIC_COLUMN_NAMES)

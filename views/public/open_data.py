@@ -5,7 +5,7 @@ import streamlit as st
 from civicstat.core import figures
 from civicstat.exports import opendata
 from civicstat.exports.formats import FORMATS
-from civicstat.web import data, ui
+from civicstat.web import data, open_data_route, ui
 
 info, filters = ui.public_page(
     "Open data", data.public_start(),
@@ -26,18 +26,20 @@ else:
            "the rest." if total > opendata.MAX_ROWS else "")
     )
 
-    stem = f"requests-{filters.period.start:%Y%m%d}-{filters.period.end:%Y%m%d}"
+    # Plain links to the files (web/open_data_route.py): made when fetched, never lost between
+    # the click and the fetch, and an address a script can use.
     columns = st.columns(len(FORMATS))
     for column, (kind, form) in zip(columns, FORMATS.items(), strict=True):
-        column.download_button(
-            f"Download {form.label}",
-            data=lambda kind=kind: data.open_data_file(kind, filters),
-            file_name=form.file_name(stem),
-            mime=form.mime,
-            icon=":material/download:",
-            on_click="ignore",
-            width="stretch",
+        column.link_button(
+            f"Download {form.label}", open_data_route.url_for(kind, filters),
+            icon=":material/download:", width="stretch",
+            help=f"{open_data_route.file_name(kind, filters)}: the records above as a file",
         )
+    st.caption(
+        "The same files for scripts: `_civicstat/open-data/requests.csv?from=YYYY-MM-DD&"
+        "to=YYYY-MM-DD` on this site's address, with any of department, district, category, "
+        "request_type and channel."
+    )
     st.header("What the records hold, by request type")
     ui.data_table(
         summary,
