@@ -523,6 +523,18 @@ def test_a_response_over_the_size_limit_is_refused(tmp_path, monkeypatch):
     assert not city.store_path.exists()
 
 
+def test_an_answer_nested_too_deep_is_refused(tmp_path):
+    def deep(server, path, query):
+        document: object = "x"
+        for _ in range(100):
+            document = [document]
+        return 200, document
+
+    with serving(deep) as server, pytest.raises(InputError, match="nested deeper"):
+        portals.pull(make_city(tmp_path), "socrata", url_of("socrata", server),
+                     spec=spec_of("socrata"))
+
+
 def test_rejected_records_are_counted_and_a_replay_adds_nothing(tmp_path):
     """A record with no creation time goes to quarantine; pulling the same pages again counts
     it again (read = inserted + updated + unchanged + rejected) but adds no quarantine row and

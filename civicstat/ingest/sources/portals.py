@@ -53,7 +53,7 @@ from civicstat.core.errors import excerpt, store_busy
 from civicstat.ingest.sources import pulling
 from civicstat.ingest.sources.base import Adapter, InputError
 from civicstat.ingest.sources.mapping import MappingSpec, map_records
-from civicstat.ingest.sources.reading import header_key
+from civicstat.ingest.sources.reading import check_json_depth, header_key
 
 KINDS = ("socrata", "arcgis", "ckan")
 PAGE_SIZES = {"socrata": 5_000, "arcgis": 2_000, "ckan": 5_000}
@@ -71,6 +71,8 @@ Progress = Callable[[int, int], None]  # (records fetched, records expected)
 
 
 def _json(data: bytes, url: str) -> object:
+    """A response (or saved page) as JSON: deeper than reading.MAX_JSON_DEPTH is refused."""
+    check_json_depth(data, url)
     try:
         return json.loads(data.decode("utf-8-sig", errors="replace"))
     except (ValueError, RecursionError) as exc:
