@@ -8,14 +8,16 @@ the sign-in cookie (civicstat.web.session_routes) and the open-data files
 import streamlit as st
 
 if __name__ == "__main__":  # a script run: route this visitor
-    from civicstat.web import auth
+    from civicstat.web import auth, ui
     from civicstat.web.pages import pages_for
 
     st.set_page_config(page_title="CivicStat", page_icon=":material/analytics:", layout="wide")
     identity = auth.resolve()  # anonymous, staff or admin; ends an idle sign-in
     auth.watch_idle(identity)
     auth.keep_signed_in()  # after a built-in sign-in: the browser gets its cookie
-    st.navigation(pages_for(identity.role), position="top").run()
+    page = st.navigation(pages_for(identity.role), position="top")
+    ui.arrive(page.url_path)  # the filters chosen on another page come along
+    page.run()
 else:  # the server
     from civicstat.web import open_data_route, session_routes
 

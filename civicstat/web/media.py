@@ -8,8 +8,9 @@ clean-up (which runs after some session's next script run), so after a sign-out 
 downloadable for minutes on a quiet server. Staff files hold addresses and residents' words, so
 the staff downloads of each sign-in (in all its tabs) are recorded here (by the store's own id:
 a hash of the bytes, type and name) and deleted at its sign-out and at its idle end (auth._end).
-A file that a tab of another sign-in shows right now is left to it (the ids are content hashes:
-the same list downloaded by two staff members is one file).
+The ids are content hashes, so the same list shown to two staff members is one file: it goes
+too (the bytes leave the server's memory at the sign-out, whoever else held the URL); the other
+tab makes it again on its next run, and a click before that fails once.
 
 This reaches into Streamlit's MediaFileManager (its lock and tables): tests/test_browser_links.py
 fetches a staff download's URL after sign-out and expects 404, so a change in Streamlit that
@@ -88,11 +89,7 @@ def forget_files(owner: tuple) -> None:
         return
     manager = Runtime.instance().media_file_mgr
     with manager._lock:
-        shown_elsewhere = {
-            file_id for sid, by_coordinates in manager._files_by_session_and_coord.items()
-            if sid not in sessions for file_id in by_coordinates.values()
-        }
-        for file_id in ids - shown_elsewhere:
+        for file_id in ids:
             if file_id in manager._file_metadata:
                 manager._delete_file(file_id)
         for sid in sessions:

@@ -5,6 +5,7 @@ builders): nothing here runs a query or restates the k rule."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import re
@@ -14,11 +15,13 @@ from typing import TYPE_CHECKING, TypeVar
 import pandas as pd
 import pyarrow as pa
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from civicstat.core import figures, privacy
 from civicstat.core.filters import (
     DEFAULT_PERIOD,
     DIMENSION_LABELS,
+    DIMENSIONS,
     PERIOD_LABELS,
     Filters,
     natural_key,
@@ -37,12 +40,55 @@ def as_datetime(value: object) -> dt.datetime:
     return pd.Timestamp(value).to_pydatetime()
 
 
+# --- filters that go with the visitor from page to page -------------------------------------------
+# The filter bar's values (and the district briefing's district) are the visitor's, not one
+# page's: opening another page in the same session (the menu, a page link) starts it with them, and
+# they show in its URL, so the new page's link reproduces the view. A page's own controls
+# (map_metric, hex, grain, compare, by, present) stay on their page. A URL that names a filter
+# wins over the carried value: a shared link shows what it says.
+CARRIED_FILTERS = ("period", "from", "to", *DIMENSIONS)
+_CARRIED_KEY = "_civicstat_carried_filters"  # {"page": url path, "values": {key: value}}
+_ARRIVED_KEY = "_civicstat_arrived"  # True during the first run on a page after another page
+
+
+def arrive(url_path: str) -> None:
+    """app.py, every run, before the page runs: note which page this is, and whether the visitor
+    has just come to it from another page (then the carried filters seed its pickers)."""
+    carried = st.session_state.setdefault(_CARRIED_KEY, {"page": url_path, "values": {}})
+    st.session_state[_ARRIVED_KEY] = carried["page"] != url_path
+    carried["page"] = url_path
+
+
+def carry_in(key: str, options: Sequence | None = None, url_value: Callable = str) -> None:
+    """Before the picker `key` is made: on arrival from another page, start it with the carried
+    value, unless the URL names one or the value is not among `options`. Streamlit starts a bound
+    picker from a value set in code but leaves it out of the URL on its first run, so the value
+    goes in the URL too (as `url_value` writes it, as the picker would)."""
+    if key not in CARRIED_FILTERS or not st.session_state.get(_ARRIVED_KEY):
+        return
+    value = st.session_state[_CARRIED_KEY]["values"].get(key)
+    if value is None or key in st.query_params or (options is not None and value not in options):
+        return
+    st.session_state[key] = value
+    with contextlib.suppress(StreamlitAPIException):  # a parameter still bound: the picker's own
+        st.query_params[key] = url_value(value)
+
+
+def carry_out(key: str, value: object) -> None:
+    """After the picker `key` is made: its value goes with the visitor to the next page."""
+    if key in CARRIED_FILTERS and _CARRIED_KEY in st.session_state:
+        st.session_state[_CARRIED_KEY]["values"][key] = value
+
+
 def sidebar_filters(
     info: dict, options: pd.DataFrame, dimensions: tuple[str, ...], *, period: bool = True
 ) -> Filters:
-    """Period and dimension pickers in the sidebar, each bound to a URL query parameter.
+    """Period and dimension pickers in the sidebar, each bound to a URL query parameter and
+    carried to the next page (carry_in, carry_out).
     With period=False (a page about now, like the backlog) there is no period picker."""
     as_of = as_datetime(info["as_of"])
+    if period:
+        carry_in("period", list(PERIOD_LABELS), PERIOD_LABELS.get)
     with st.sidebar:
         st.header("Filters")
         period_key = DEFAULT_PERIOD if not period else st.selectbox(
@@ -53,8 +99,14 @@ def sidebar_filters(
             key="period",
             bind="query-params",
         )
+        if period:
+            carry_out("period", period_key)
         custom = None
         if period_key == "custom":
+            for key in ("from", "to"):
+                carried = st.session_state.get(_CARRIED_KEY, {}).get("values", {}).get(key)
+                carry_in(key, None if isinstance(carried, dt.date) and carried <= as_of.date()
+                         else (), dt.date.isoformat)
             first = st.date_input(
                 "From", as_of.date() - dt.timedelta(days=29), max_value=as_of.date(),
                 key="from", bind="query-params",
@@ -62,11 +114,14 @@ def sidebar_filters(
             last = st.date_input(
                 "To", as_of.date(), max_value=as_of.date(), key="to", bind="query-params"
             )
+            carry_out("from", first)
+            carry_out("to", last)
             custom = (first, last)
         chosen = {}
         choices = _choices(options)  # once per run, not once per picker
         for dimension in dimensions:
             values = options_for(options, dimension, chosen.get("department"), choices)
+            carry_in(dimension, values)
             chosen[dimension] = st.selectbox(
                 DIMENSION_LABELS[dimension],
                 values,
@@ -75,6 +130,7 @@ def sidebar_filters(
                 key=dimension,
                 bind="query-params",
             )
+            carry_out(dimension, chosen[dimension])
     period = resolve_period(period_key, as_of, int(info["fiscal_year_start_month"]), custom)
     return Filters(period=period, as_of=as_of, dimensions=chosen)
 
@@ -158,13 +214,16 @@ def url_choice(
     deselection a required control should not allow) falls back to `default`, silently, and the
     page renders. Every bound single-choice control of the pages goes through here."""
     options = list(options)
+    carry_in(key, options)  # a carried filter (the district briefing's district)
     if widget is st.segmented_control:
         kwargs.setdefault("required", default is not None)
         kwargs["default"] = default
     else:
         kwargs["index"] = None if default is None else options.index(default)
     value = widget(label, options, key=key, bind="query-params", **kwargs)
-    return value if value in options else default  # type: ignore[return-value]
+    value = value if value in options else default
+    carry_out(key, value)
+    return value  # type: ignore[return-value]
 
 
 def district_metric_picker(districts: pd.DataFrame, default: str):
@@ -216,6 +275,10 @@ READABLE_STYLE = """<style>
 </style>"""
 
 
+NO_REQUESTS_YET = ("No requests loaded yet: this city's figures will show here once an export "
+                   "with usable records is loaded.")
+
+
 def public_page(
     title: str, start: PublicStart, dimensions: tuple[str, ...] = PUBLIC_DIMENSIONS,
     lede: str | None = None,
@@ -231,12 +294,17 @@ def public_page(
     st.title(title.format(city=info["city_name"]))
     if lede:
         st.markdown(lede)
+    if not info["count_requests"] or pd.isna(info["as_of"]):
+        st.info(NO_REQUESTS_YET)
+        st.stop()
     filters = sidebar_filters(info, start.options, dimensions)
     as_of = pd.Timestamp(info["as_of"])
     st.caption(
         f"Data as of **{as_of:%A %d %B %Y, %H:%M}** ({md(info['timezone'])}). "
         f"Showing {md(filters.describe())}."
     )
+    if info.get("data_note"):  # core/asof.py: a late as-of, sources without closures
+        st.caption(md(info["data_note"]))
     return info, filters
 
 
