@@ -111,10 +111,10 @@ def test_ingest_json_prints_one_object_and_replays_unchanged(tmp_path, capsys, p
     assert status == 0 and err == ""
     first = json.loads(out)
     assert list(first) == ["read", "inserted", "updated", "unchanged", "rejected",
-                           "rejected_by_reason", "changed", "published"]
+                           "rejected_by_reason", "duplicate_ids", "changed", "published"]
     assert first == {"read": 7, "inserted": 5, "updated": 0, "unchanged": 0, "rejected": 2,
-                     "rejected_by_reason": {"no_created_at": 1, "no_id": 1}, "changed": True,
-                     "published": "stub-1"}
+                     "rejected_by_reason": {"no_created_at": 1, "no_id": 1},
+                     "duplicate_ids": 0, "changed": True, "published": "stub-1"}
     assert len(out.strip().splitlines()) == 1
     status, out, _ = cli(capsys, "ingest", city.root, CSV, "--mapping", MAPPING, "--json")
     # a replay changes nothing: no run recorded, nothing republished (issue 16, item 8)

@@ -71,7 +71,7 @@ MIXED = [
     rec("  "),
     rec("6", created="not a date"),
     rec("7", lat=OUTSIDE[0], lon=OUTSIDE[1]),
-    rec("8", source_district="7", lat=None, lon=None),
+    rec("8", source_district="Ward 04", lat=None, lon=None),
     {**rec("9"), "_reject": "unreadable line: 3 fields, expected 5"},
 ]
 
@@ -103,11 +103,13 @@ def test_flags_and_normalisation(tmp_path, published):
     assert stored["1"]["flags"] == [] and stored["1"]["district"] == "1"
     assert stored["1"]["neighborhood"] == "West"
     assert stored["2"]["flags"] == ["closed_before_created"]
-    assert stored["3"]["flags"] == ["placeholder_coordinates", "unknown_status"]
+    assert stored["3"]["flags"] == ["placeholder_coordinates", "unknown_district",
+                                    "unknown_status"]
     assert stored["3"]["status"] == "closed"  # inferred from closed_at
-    assert stored["3"]["district"] == "9"  # placeholder point: the source's district
+    assert stored["3"]["district"] is None  # the source's "9" names no area of the layer
     assert stored["7"]["flags"] == ["outside_city"] and stored["7"]["district"] is None
-    assert stored["8"]["flags"] == ["no_coordinates"] and stored["8"]["district"] == "7"
+    # no coordinates: the source's district, when it names an area ("Ward 04" is "4")
+    assert stored["8"]["flags"] == ["no_coordinates"] and stored["8"]["district"] == "4"
 
 
 def test_status_closure_channel_and_due_dates(tmp_path, published):

@@ -267,8 +267,8 @@ def test_pull_command_ingests_what_it_fetched(tmp_path, capsys):
     assert status == 0
     counts = json.loads(capsys.readouterr().out)
     assert counts == {"read": 182, "inserted": 182, "updated": 0, "unchanged": 0,
-                      "rejected": 0, "rejected_by_reason": {}, "changed": True,
-                      "published": counts["published"]}
+                      "rejected": 0, "rejected_by_reason": {}, "duplicate_ids": 0,
+                      "changed": True, "published": counts["published"]}
     saved = list((city.root / "pulls").glob("*/*.json"))
     assert sum(len(json.loads(p.read_text())) for p in saved) == 182
 

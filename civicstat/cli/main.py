@@ -37,6 +37,10 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     info = publish(load_city(args.dir))
+    if not info["count_requests"]:
+        print(f"Published an empty snapshot {info['version']}: no requests loaded yet "
+              "(civicstat ingest loads an export; civicstat quarantine shows what was rejected)")
+        return 0
     print(
         f"Published {info['count_requests']:,} requests, as of {info['as_of']}, "
         f"snapshot {info['version']} ({time.monotonic() - started:.1f} s)"

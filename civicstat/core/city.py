@@ -45,6 +45,7 @@ class City:
     # (lat, lon) points the city's system uses for "location unknown" (e.g. City Hall)
     placeholder_points: tuple[tuple[float, float], ...] = ()
     earliest_date: dt.date = DEFAULT_EARLIEST_DATE  # earlier times are flagged date_before_earliest
+    as_of: dt.datetime | None = None  # city.toml's `as_of`: overrides the data's (core/asof.py)
 
     @property
     def store_path(self) -> Path:
@@ -84,6 +85,24 @@ def _earliest_date(value: object, path: Path) -> dt.date:
         return dt.date.fromisoformat(str(value))
     except ValueError as exc:
         raise CityConfigError(f"{path}: quality.earliest_date must be a date (YYYY-MM-DD)") from exc
+
+
+def _as_of(value: object, path: Path) -> dt.datetime | None:
+    """city.toml's `as_of`: a TOML date-time (local), or a date (the end of that day), or text."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value) if "T" in value or " " in value.strip() \
+                else dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise CityConfigError(f"{path}: as_of must be a date or a date-time "
+                                  "(YYYY-MM-DD or YYYY-MM-DDTHH:MM)") from exc
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time(23, 59, 59))
+    raise CityConfigError(f"{path}: as_of must be a date or a date-time")
 
 
 def load_city(root: Path | str) -> City:
@@ -140,4 +159,5 @@ def load_city(root: Path | str) -> City:
             for lat, lon in raw.get("quality", {}).get("placeholder_points", [])
         ),
         earliest_date=earliest,
+        as_of=_as_of(raw.get("as_of"), path),
     )

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
@@ -31,6 +33,10 @@ WGS84 = "EPSG:4326"
 GEOJSON_SUFFIXES = (".geojson", ".json")
 # A latitude or longitude this close to 0 is a missing value written as 0, not a place.
 PLACEHOLDER_EPSILON = 1e-9
+# More than this share of a batch's coordinates outside ±90 / ±180: they are not degrees at all
+# (State Plane feet, Web Mercator metres), not a few bad rows.
+NOT_DEGREES_SHARE = 0.5
+_AREA_PREFIX = re.compile(r"^(council\s+district|district|ward|cd|precinct)\s*(no\.?|#)?\s*")
 
 
 def parse_crs(value: str | int) -> CRS:
@@ -75,6 +81,34 @@ def _area_name(value: object) -> str | None:
         return str(int(value))
     text = str(value).strip()
     return text or None
+
+
+def area_key(value: object) -> str | None:
+    """The form an area name is compared in: case, spaces, a "Ward" / "District" / "CD" prefix
+    and leading zeros do not count ("Ward 07", "07", "ward 7", "7.0" are all "7")."""
+    name = _area_name(value)
+    if name is None:
+        return None
+    key = " ".join(name.lower().split())
+    key = _AREA_PREFIX.sub("", key)
+    key = re.sub(r"^(\d+)\.0+$", r"\1", key)
+    key = re.sub(r"^0+(\d)", r"\1", key)
+    return key or None
+
+
+def check_degrees(lat: np.ndarray, lon: np.ndarray) -> None:
+    """InputError when the coordinates are not degrees (most of those present out of ±90 /
+    ±180): they must never be stored as lat/lon. A mapping file declares their system."""
+    with np.errstate(invalid="ignore"):
+        present = np.isfinite(lat) & np.isfinite(lon) & (lat != 0) & (lon != 0)
+        out = present & ((np.abs(lat) > 90) | (np.abs(lon) > 180))
+    if out.sum() and out.sum() > NOT_DEGREES_SHARE * present.sum():
+        i = int(np.flatnonzero(out)[0])
+        raise InputError(
+            f"{int(out.sum()):,} of {int(present.sum()):,} coordinates are not degrees (e.g. lat "
+            f"{lat[i]:,.1f}, lon {lon[i]:,.1f}): projected coordinates need their system; map "
+            "them as x and y with [coordinates] crs in a mapping file (e.g. crs = \"EPSG:2263\")"
+        )
 
 
 def read_boundary(path: Path | str, key: str, crs: str | None = None,
@@ -239,6 +273,30 @@ class Areas:
         has_layer = self.district is not None or self.neighborhood is not None
         outside = usable & np.equal(main, None) if has_layer else np.zeros(len(lat), dtype=bool)
         return Located(district, neighborhood, missing, placeholder, outside)
+
+    @property
+    def has_layers(self) -> bool:
+        return self.district is not None or self.neighborhood is not None
+
+    def source_districts(self, values: Sequence[object]) -> tuple[np.ndarray, np.ndarray]:
+        """(district, unknown) for the export's own district values. With a district layer: the
+        layer's area a value names (compared by area_key), else None and unknown=True, so the
+        column never mixes the layer's names with another layer's codes or "Undetermined".
+        Without one (no boundary file, or neighbourhoods only): the values as they are."""
+        values = pd.Series(np.asarray(values, dtype=object), dtype="object")
+        texts = {v: _area_name(v) for v in values.dropna().unique()}
+        present = values.map(texts).notna().to_numpy()
+        if self.district is None:
+            table = texts
+        else:
+            lookup = {area_key(n): n for n in self.district.names if area_key(n) is not None}
+            table = {v: lookup.get(area_key(t)) for v, t in texts.items()}
+        names = values.map(table).to_numpy(dtype=object, copy=True)
+        missing = pd.isna(names)
+        names[missing] = None
+        unknown = present & missing if self.district is not None \
+            else np.zeros(len(values), dtype=bool)
+        return names, unknown
 
     def assign_areas(self, lat: Sequence[float], lon: Sequence[float]
                      ) -> tuple[np.ndarray, np.ndarray]:

@@ -51,6 +51,7 @@ FLAGS = (
     "no_coordinates",
     "placeholder_coordinates",
     "outside_city",
+    "unknown_district",  # the export's district names no area of the city's district layer
     "unknown_status",
     "duplicate_id_in_file",
     "information_only",  # not a service request: left out of performance figures

@@ -39,11 +39,12 @@ import pandas as pd
 
 from civicstat.core.city import City
 from civicstat.core.errors import store_busy
-from civicstat.core.geo import Areas
+from civicstat.core.geo import Areas, check_degrees
 from civicstat.core.schema import CHANNELS, CLOSURES, COLUMN_NAMES, COLUMNS
 from civicstat.ingest.prefetch import prefetched
 from civicstat.ingest.sources.base import (
     LINE,
+    NO_STATUS,
     RAW,
     REJECT,
     SOURCE_DISTRICT,
@@ -79,7 +80,8 @@ class IngestSummary:
     rejected: int = 0
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
     flagged: dict[str, int] = field(default_factory=dict)  # kept rows per flag
-    with_district: int = 0  # kept rows that got a district
+    with_district: int = 0  # kept rows that got a district (an area of the boundary layer)
+    duplicate_ids: int = 0  # records whose id an earlier record of the same file already had
     created_min: datetime | None = None
     created_max: datetime | None = None
     seconds: float = 0.0
@@ -99,6 +101,7 @@ class IngestSummary:
             "unchanged": self.unchanged,
             "rejected": self.rejected,
             "rejected_by_reason": dict(self.rejected_by_reason),
+            "duplicate_ids": self.duplicate_ids,
             "changed": self.changed,
             "published": (self.published or {}).get("version"),
         }
@@ -131,7 +134,8 @@ v as (
         case when _reject is not null then _reject
              when request_id is null then $no_id
              when created_at is null then $no_created_at end as _reason,
-        case when _status in ('open', 'closed') then _status
+        case when _no_status then null  -- the source records no state: volume, not backlog
+             when _status in ('open', 'closed') then _status
              when _closed_at is not null then 'closed' else 'open' end as status
     from f
 )
@@ -148,7 +152,7 @@ select
     end as closure,
     v.department, v.request_type, v.category,
     case when v._channel is null then null else coalesce(c.channel, 'other') end as channel,
-    coalesce(v._pip_district, v._source_district) as district,
+    coalesce(v._pip_district, v._source_district) as district,  -- an area of the layer (_locate)
     coalesce(v._pip_neighborhood, v._source_neighborhood) as neighborhood,
     v.lat, v.lon, v.address, v.description, v.resolution,
     coalesce(v.source, $source) as source,
@@ -158,6 +162,7 @@ select
         case when v._no_coordinates then 'no_coordinates' end,
         case when v._placeholder then 'placeholder_coordinates' end,
         case when v._outside then 'outside_city' end,
+        case when v._pip_district is null and v._unknown_district then 'unknown_district' end,
         case when v._status is not null and v._status not in ('open', 'closed')
              then 'unknown_status' end,
         case when v._information_only then $information_only end,
@@ -263,31 +268,60 @@ def _select_list(frame: pd.DataFrame) -> str:
         f"{col(REJECT, 'VARCHAR', text=True)} as _reject",
         f"{col(RAW, 'VARCHAR')} as _raw",
         "_pip_district, _pip_neighborhood",
-        # the source's own area names: source_district, else a `district` column
-        f"coalesce({col(SOURCE_DISTRICT, 'VARCHAR', text=True)}, "
-        f"{col('district', 'VARCHAR', text=True)}) as _source_district",
-        f"coalesce({col(SOURCE_NEIGHBORHOOD, 'VARCHAR', text=True)}, "
-        f"{col('neighborhood', 'VARCHAR', text=True)}) as _source_neighborhood",
+        # the source's own district, already matched to the boundary layer by _locate
+        "_source_district, _unknown_district",
+        "_source_neighborhood",
         "_no_coordinates, _placeholder, _outside",
         f"coalesce({col('is_information_only', 'BOOLEAN')}, false) as _information_only",
+        f"coalesce({col(NO_STATUS, 'BOOLEAN')}, false) as _no_status",
     ]
     return ",\n        ".join(items)
 
 
+def _source_values(frame: pd.DataFrame, *names: str) -> np.ndarray:
+    """Per row, the first non-empty text among the frame's columns NAMES (None where none)."""
+    values = pd.Series(pd.NA, index=frame.index, dtype="string")
+    for name in names:
+        if name in frame:
+            text = frame[name].astype("string").str.strip()
+            values = values.fillna(text.mask(text == ""))
+    result = values.to_numpy(dtype=object, copy=True)
+    result[pd.isna(result)] = None
+    return result
+
+
 def _locate(frame: pd.DataFrame, areas: Areas) -> pd.DataFrame:
-    """The frame with its area and coordinate-flag helper columns added."""
+    """The frame with its area and coordinate-flag helper columns added.
+
+    Coordinates that are not degrees stop the run (InputError); single values out of ±90 / ±180
+    are flagged as placeholders and not stored. The source's own district counts only when it
+    names an area of the district layer (Areas.source_districts); else `_unknown_district`.
+    """
     n = len(frame)
     lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(np.float64) if "lat" in frame \
         else np.full(n, np.nan)
     lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(np.float64) if "lon" in frame \
         else np.full(n, np.nan)
+    check_degrees(lat, lon)
     located = areas.locate(lat, lon)
-    return frame.reset_index(drop=True).assign(
+    frame = frame.reset_index(drop=True)
+    with np.errstate(invalid="ignore"):
+        out_of_range = (np.abs(lat) > 90) | (np.abs(lon) > 180)
+    if out_of_range.any():  # flagged placeholder_coordinates above; never stored as lat/lon
+        frame = frame.assign(lat=np.where(out_of_range, np.nan, lat),
+                             lon=np.where(out_of_range, np.nan, lon))
+    district, unknown = areas.source_districts(
+        _source_values(frame, SOURCE_DISTRICT, "district"))
+    neighborhood = _source_values(frame, SOURCE_NEIGHBORHOOD, "neighborhood")
+    return frame.assign(
         _pip_district=pd.Series(located.district, dtype="str"),
         _pip_neighborhood=pd.Series(located.neighborhood, dtype="str"),
         _no_coordinates=located.no_coordinates,
         _placeholder=located.placeholder,
         _outside=located.outside_city,
+        _source_district=pd.Series(district, dtype="str"),
+        _unknown_district=unknown,
+        _source_neighborhood=pd.Series(neighborhood, dtype="str"),
     )
 
 
@@ -378,6 +412,7 @@ class _Run:
         s.inserted += actions.get("insert", 0)
         s.updated += actions.get("update", 0)
         s.unchanged += actions.get("unchanged", 0) + (kept - distinct)  # duplicates that lost
+        s.duplicate_ids += kept - distinct
         con.execute(APPLY_UPDATE, {"run_id": self.run_id})
         con.execute(APPLY_INSERT, {"run_id": self.run_id})
         self._describe()

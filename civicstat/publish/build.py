@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from civicstat.core.asof import as_of_note, choose_as_of, status_note
 from civicstat.core.city import City
 from civicstat.core.errors import InputError, store_busy
 from civicstat.core.schema import IMPLAUSIBLE_DATE_FLAGS
@@ -250,17 +251,22 @@ def _all_types(con: duckdb.DuckDBPyConnection, city: City):
 
 def _snapshot_info(con: duckdb.DuckDBPyConnection, city: City, built_at: datetime) -> dict:
     """Version (build time + content hash), as-of time and counts for both snapshots."""
-    count, content_hash, as_of = con.execute(
+    count, content_hash, latest_activity, latest_created, without_status = con.execute(
         """
         select count(*),
                coalesce(bit_xor(hash(r)), 0),
                max(greatest(created_at, coalesce(updated_at, created_at),
                             coalesce(closed_at, created_at)))
-                   filter (where not coalesce(list_has_any(flags, $implausible), false))
+                   filter (where not coalesce(list_has_any(flags, $implausible), false)),
+               max(created_at)
+                   filter (where not coalesce(list_has_any(flags, $implausible), false)),
+               count(*) filter (where status is null)
         from store.requests as r  -- hash(r): every column of the row
         """,
         {"implausible": list(IMPLAUSIBLE_DATE_FLAGS)},
     ).fetchone()
+    as_of, basis = choose_as_of(latest_activity, latest_created, city.as_of)
+    notes = [as_of_note(as_of, basis, latest_activity), status_note(without_status, count)]
     content = f"{int(content_hash):016x}"
     (store_run,) = con.execute("select max(run_id) from store.ingest_runs").fetchone()
     return {
@@ -269,6 +275,9 @@ def _snapshot_info(con: duckdb.DuckDBPyConnection, city: City, built_at: datetim
         "built_at": built_at,
         "content_hash": content,
         "as_of": as_of,
+        "as_of_basis": basis,  # core/asof.py: data, last_request or city.toml
+        "count_without_status": int(without_status),  # volume only, never backlog
+        "data_note": " ".join(n for n in notes if n),  # what the pages say about both
         "city_name": city.name,
         "timezone": city.timezone,
         "fiscal_year_start_month": city.fiscal_year_start_month,

@@ -304,6 +304,7 @@ FLAG_LABELS = {  # quality_flags.sql's flags, as people read them
     "no_coordinates": "No coordinates",
     "placeholder_coordinates": "Placeholder coordinates",
     "outside_city": "Outside the city",
+    "unknown_district": "District not in the boundary layer",
     "unknown_status": "Unknown status",
     "duplicate_id_in_file": "Id repeated in a file",
     "closed_as_duplicate": "Closed as duplicate",

@@ -40,8 +40,14 @@ def staff_page(title: str, lede: str | None = None) -> dict:
         f"{md(info['city_name'])} · internal view · data as of **{as_of:%A %d %B %Y, %H:%M}** "
         f"({md(info['timezone'])}) · snapshot {md(info['version'])}"
     )
+    if info.get("data_note"):  # core/asof.py: a late as-of, sources without closures
+        st.caption(md(info["data_note"]))
     if lede:
         st.markdown(lede)
+    if not info["count_requests"] or pd.isna(info["as_of"]):
+        st.info("No requests loaded yet: load an export with `civicstat ingest` (rejected "
+                "records are listed by `civicstat quarantine`).")
+        st.stop()
     return info
 
 

@@ -75,7 +75,8 @@ def parse_response(data: bytes, name: str) -> list[dict]:
     XML is parsed by defusedxml: a document type with entities (a billion laughs, an external
     entity) is refused, never expanded or fetched. JSON deeper than reading.MAX_JSON_DEPTH, or
     not in a GeoReport shape (an object with service_requests / requests, one request, or a
-    list holding at least one object), is refused; a list's other items are unreadable records.
+    list holding at least one object, one of which has a GeoReport key), is refused; a list's
+    other items are unreadable records.
     """
     text = data.decode("utf-8-sig", errors="replace").lstrip()
     if text.startswith("<"):
@@ -111,6 +112,12 @@ def parse_response(data: bytes, name: str) -> list[dict]:
             document and not any(isinstance(r, dict) for r in document)):
         raise InputError(f"{name}: not a GeoReport v2 requests response ({shape} with no "
                          "request objects)")
+    objects = [r for r in document if isinstance(r, dict)]
+    if objects and not any(key in r for r in objects for key in (*REQUEST_KEYS, "code")):
+        keys = ", ".join(excerpt(k, 30) for k in list(objects[0])[:8])
+        raise InputError(f"{name}: not a GeoReport v2 requests response (its records have no "
+                         f"service_request_id, requested_datetime or token: {keys}); use "
+                         "--mapping for other JSON")
     errors = [r for r in document if isinstance(r, dict) and "code" in r and "description" in r
               and "service_request_id" not in r and "requested_datetime" not in r]
     if errors and len(errors) == len(document):
