@@ -31,10 +31,11 @@ def register(subparsers) -> None:
     init.add_argument("dir", type=Path, help="city folder to create")
     init.add_argument("--name", required=True, help="the city's name, as the dashboard shows it")
     init.add_argument("--timezone", required=True, help="IANA time zone, e.g. America/New_York")
-    init.add_argument("--boundaries", required=True, type=Path,
-                      help="district boundary file (GeoJSON, shapefile, GeoPackage...)")
-    init.add_argument("--district-key", required=True,
-                      help="the boundary property that names each district")
+    init.add_argument("--boundaries", type=Path,
+                      help="district boundary file (GeoJSON, shapefile, GeoPackage...); without "
+                      "one, districts are the export's own district column as it names them")
+    init.add_argument("--district-key",
+                      help="the boundary property that names each district (with --boundaries)")
     init.add_argument("--crs", help="the boundary file's CRS when it declares none (EPSG:2249)")
     init.add_argument("--population-key", help="the boundary property holding the population")
     init.add_argument("--force", action="store_true", help="overwrite an existing city.toml")
@@ -108,22 +109,35 @@ def _toml_string(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
 
 
-def city_toml(name: str, timezone: str, boundary: str, key: str, crs: str | None,
-              population: str | None) -> str:
+def city_toml(name: str, timezone: str, boundary: str | None, key: str | None,
+              crs: str | None, population: str | None) -> str:
     lines = [
         "# A CivicStat city folder (made by `civicstat init`). Documented keys: see the README.",
         f"name = {_toml_string(name)}",
         f"timezone = {_toml_string(timezone)}",
         "fiscal_year_start_month = 7",
+        "# as_of = 2024-06-30  # the data's as-of date, when it must not come from the data",
         "",
-        "[[boundaries]]",
-        'layer = "district"',
-        f"file = {_toml_string(boundary)}",
-        f"key = {_toml_string(key)}",
     ]
-    if population:
+    if boundary is None:
+        lines += [
+            "# No boundary file: districts are the export's own district column, as it names",
+            "# them, and maps show no district shapes. To add one:",
+            "# [[boundaries]]",
+            '# layer = "district"',
+            '# file = "boundaries/districts.geojson"',
+            '# key = "district"',
+        ]
+    else:
+        lines += [
+            "[[boundaries]]",
+            'layer = "district"',
+            f"file = {_toml_string(boundary)}",
+            f"key = {_toml_string(key)}",
+        ]
+    if population and boundary is not None:
         lines.append(f"population = {_toml_string(population)}")
-    if crs:
+    if crs and boundary is not None:
         lines.append(f"crs = {_toml_string(crs)}")
     lines += [
         "",
@@ -155,6 +169,23 @@ def cmd_init(args: argparse.Namespace) -> int:
     if (root / "city.toml").exists() and not args.force:
         raise InputError(f"{root} is already a city folder (city.toml exists); use --force "
                          "to replace its city.toml")
+    if args.boundaries is None:
+        extra = [f for f, v in (("--district-key", args.district_key), ("--crs", args.crs),
+                                ("--population-key", args.population_key)) if v]
+        if extra:
+            raise InputError(f"{', '.join(extra)} describe a boundary file: give --boundaries")
+        root.mkdir(parents=True, exist_ok=True)
+        text = city_toml(args.name, args.timezone, None, None, None, None)
+        tomllib.loads(text)
+        (root / "city.toml").write_text(text, encoding="utf-8")
+        city = load_city(root)
+        print(f"Created {city.root}: {city.name}, no boundary file: districts will be the "
+              "export's own district column (mapping: source_district); maps show no district "
+              "shapes.")
+        print(f"Next: civicstat ingest {root} EXPORT.csv --source FORMAT (or --mapping FILE.toml)")
+        return 0
+    if not args.district_key:
+        raise InputError("--boundaries needs --district-key (the property naming each district)")
     crs = parse_crs(args.crs).to_string() if args.crs else None
     keep = [args.population_key] if args.population_key else []
     areas = read_boundary(args.boundaries, args.district_key, crs, keep)
@@ -201,6 +232,10 @@ def _report(args: argparse.Namespace, summary) -> None:
     if summary.flagged:
         flags = ", ".join(f"{f} {n:,}" for f, n in sorted(summary.flagged.items()))
         print(f"Kept but flagged: {flags}.")
+    if summary.duplicate_ids:
+        print(f"{summary.duplicate_ids:,} records repeat an id an earlier record of the same file "
+              "has (the newest version is kept); if the export has no id column, see [id] in "
+              "docs/mapping-example.toml.")
     if summary.kept:
         print(f"District assigned to {summary.with_district / summary.kept:.1%} of the records "
               f"kept; created from {summary.created_min:%Y-%m-%d} to "
