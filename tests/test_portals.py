@@ -651,6 +651,21 @@ def test_the_readme_socrata_example_loads_a_city(tmp_path, capsys):
     assert essentials(stored(city)) == expected(dataset())
 
 
+def test_pull_command_says_what_it_asked_for(tmp_path, capsys):
+    city = make_city(tmp_path)
+    with portal("arcgis") as server:
+        args = ["pull", str(city.root), "--arcgis", url_of("arcgis", server), "--mapping",
+                str(mapping_file(tmp_path, "arcgis"))]
+        assert main(args) == 0
+        first = capsys.readouterr()
+        assert main(args + ["--since", "2024-01-03", "--full"]) == 0
+        again = capsys.readouterr()
+    assert "Fetched 12 records (all records) in 3 page(s)." in first.err
+    assert "inserted 12" in first.out
+    assert "Fetched 10 records (from 2024-01-03) in 3 page(s)." in again.err
+    assert "unchanged 10" in again.out and "Nothing changed" in again.out
+
+
 def test_pull_command_needs_a_mapping_or_a_preset(tmp_path, capsys):
     city = make_city(tmp_path)
     assert main(["pull", str(city.root), "--socrata", "https://h/resource/abcd-1234.json"]) == 2
