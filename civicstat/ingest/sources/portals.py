@@ -426,8 +426,9 @@ class Pulled:
 
 
 def source_pattern(kind: str, key: str) -> str:
-    """The LIKE pattern of the `source` of rows loaded from this dataset's pages."""
-    return f"%:{kind}-{key}-p%"
+    """The regular expression the `source` of rows loaded from this dataset's pages matches
+    ("NAME:socrata-abcd-1234-p00001.json"; the key is [a-z0-9-] only)."""
+    return f":{kind}-{key}-p[0-9]+\\.json$"
 
 
 def newest_loaded(city: City, kind: str, key: str) -> datetime | None:
@@ -441,7 +442,7 @@ def newest_loaded(city: City, kind: str, key: str) -> datetime | None:
         raise store_busy(city.store_path, exc) from exc
     try:
         return con.execute(
-            "select max(updated_at) from requests where source like $pattern "
+            "select max(updated_at) from requests where regexp_matches(source, $pattern) "
             "and (flags is null or not list_contains(flags, 'date_in_future'))",
             {"pattern": source_pattern(kind, key)}).fetchone()[0]
     except duckdb.CatalogException:
