@@ -286,3 +286,48 @@ def test_the_page_says_why_the_period_ends_early(tmp_path, monkeypatch):
     assert not app.exception
     captions = [e.value for e in app.caption]
     assert any("The newest request was made on 20 March 2014" in c for c in captions), captions
+
+
+# --- item 4: a city without a boundary file -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def unbounded_city(tmp_path_factory):
+    """`civicstat init` with no --boundaries, then the State Plane export loaded (published)."""
+    root = tmp_path_factory.mktemp("unbounded") / "town"
+    assert main(["init", str(root), "--name", "Boundless", "--timezone", "America/New_York"]) == 0
+    city = load_city(root)
+    assert city.boundaries == ()
+    summary = ingest_files(city, [STREETS_CSV], load_adapter(STREETS))
+    return city, summary
+
+
+def test_init_without_boundaries_takes_districts_from_the_export(unbounded_city):
+    city, summary = unbounded_city
+    rows = query(city.store_path, "select district, count(*), list(flags) from requests "
+                                  "group by all order by 1")
+    # as the export names them (after the mapping's "Ward 08" -> "8"); no flag: no layer to miss
+    assert [(d, n) for d, n, _ in rows] == [
+        ("1", 2), ("3", 1), ("7", 1), ("<22-Feb-2014 10:31:22>Ward 7", 1), ("Undetermined", 1)]
+    assert all(flags == [] or "unknown_district" not in flags
+               for _, _, lists in rows for flags in lists)
+    assert summary.with_district == 6
+    assert query(city.public_path, "select count(*), count(geometry_json) from districts") == [
+        (5, 0)]
+
+
+@pytest.mark.parametrize("page", ["public/map.py", "public/overview.py", "public/districts.py"])
+def test_district_tables_briefing_and_maps_work_without_shapes(unbounded_city, monkeypatch, page):
+    from test_support import run_public_page
+
+    city, _ = unbounded_city
+    monkeypatch.setenv("CIVICSTAT_CITY", str(city.root))
+    app = run_public_page(page, period="Custom dates", **{"from": "2024-03-01", "to": "2024-03-31"},
+                          district="1")
+    text = " ".join(e.value for e in [*app.info, *app.markdown, *app.caption, *app.subheader])
+    if page == "public/districts.py":
+        assert any(h.value.startswith("1") for h in app.header), [h.value for h in app.header]
+        assert app.metric, "the briefing's figures"
+    else:
+        assert "no district boundary file" in text, text
+        assert app.dataframe, "the district table is shown"

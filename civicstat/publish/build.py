@@ -305,7 +305,8 @@ def _write_inputs(
 
 
 def _write_districts(con: duckdb.DuckDBPyConnection, db: str, city: City) -> None:
-    """District polygons (simplified GeoJSON, WGS84) and populations, for maps."""
+    """District polygons (simplified GeoJSON, WGS84) and populations, for maps; for a city
+    without a district boundary layer, the districts its requests name, with no shape."""
     frame = district_shapes(city)
     con.execute(
         f"create table {db}.districts (district varchar, population bigint, "
@@ -315,6 +316,9 @@ def _write_districts(con: duckdb.DuckDBPyConnection, db: str, city: City) -> Non
         con.register("district_frame", frame)
         con.execute(f"insert into {db}.districts select * from district_frame")
         con.unregister("district_frame")
+    else:  # no district layer: the export's own districts, by name only (no shape to draw)
+        con.execute(f"insert into {db}.districts select distinct district, null, null, null, "
+                    "null from store.requests where district is not null order by 1")
 
 
 def _fill_internal(con: duckdb.DuckDBPyConnection, db: str, city: City, info: dict) -> None:

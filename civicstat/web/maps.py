@@ -297,7 +297,9 @@ def district_outlines(
     districts: pd.DataFrame, focus: str | None = None
 ) -> tuple[pdk.Layer, list[dict], list[dict]]:
     """District boundaries as an unfilled layer to draw over (or under) other layers, with every
-    geometry and the focus district's geometry (to fit the view)."""
+    geometry and the focus district's geometry (to fit the view). Districts without a shape (a
+    city with no boundary file names its districts only) are left out."""
+    districts = districts[districts["geometry_json"].notna()]
     geometries = [json.loads(g) for g in districts["geometry_json"]]
     outline = {
         "type": "FeatureCollection",

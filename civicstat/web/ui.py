@@ -275,6 +275,9 @@ READABLE_STYLE = """<style>
 </style>"""
 
 
+NO_DISTRICT_SHAPES = ("No district map: this city has no district boundary file, so its districts "
+                      "are the names its export gives and have no shapes to draw. The table lists "
+                      "them.")
 NO_REQUESTS_YET = ("No requests loaded yet: this city's figures will show here once an export "
                    "with usable records is loaded.")
 
@@ -467,6 +470,10 @@ def district_map(
 
     if districts.empty:
         st.info("This city has no district boundaries configured.")
+        return
+    if districts["geometry_json"].isna().all():
+        st.info(NO_DISTRICT_SHAPES)
+        data_table(districts, DISTRICT_COLUMNS, k, expander=None)
         return
     metric = district_metric_picker(districts, default=default_metric)
     deck, legend_items = maps.district_choropleth(
