@@ -7,9 +7,10 @@ app process behind a proxy must see the same sign-ins and the same sign-outs: a 
 the row, so the token is worthless in every process at once, and the idle clock is one clock.
 
 The cookie cannot be set from the Streamlit session that signs in (it speaks over a websocket),
-so the session gets a one-time code (`handoff`), which the browser posts to the app's
+so the session gets a one-time code (`handoff`), which the browser trades at the app's
 /_civicstat/session endpoint (civicstat.web.session_routes); that answer sets the cookie. A code is
-good once, for HANDOFF_SECONDS.
+good once, for HANDOFF_SECONDS; until then its row holds the token itself (the code only as a
+hash), and the row goes when the code is used or at the next sign-in after it expired.
 """
 
 from __future__ import annotations

@@ -1,16 +1,18 @@
-"""The app's one HTTP endpoint of its own: POST /_civicstat/session trades a one-time code for
-the sign-in cookie (civicstat.accounts.sessions explains why a code).
+"""The endpoint that sets the sign-in cookie: GET /_civicstat/session?code=... trades a one-time
+code for it (civicstat.accounts.sessions explains why a code).
 
 A Streamlit session talks over a websocket and cannot set a cookie; an HTTP answer can, and only
 an HTTP answer can make it HttpOnly (out of reach of any script in the page). app.py serves this
-route beside Streamlit's own (st.App, which `streamlit run app.py` finds in app.py).
+route beside Streamlit's own (st.App, which `streamlit run app.py` finds in app.py). The page asks
+for it as a 1-pixel image (auth.keep_signed_in), so no script runs and the proxy's content
+security policy (images from 'self') allows it.
 
 The cookie: HttpOnly, SameSite=Strict (never sent with a request another site starts), Path=/,
 Secure when the browser reached the app over https (directly, or through a proxy on this host or
 a private network that says so in X-Forwarded-Proto), and it lasts at most as long as a sign-in
 may (the server decides sooner: idle time, sign-out). The request must come from the app's own
-pages (its Origin names the Host it was sent to), so another site cannot sign a visitor in to an
-account of its choosing.
+pages (the browser's Sec-Fetch-Site says same-origin; without it, the Referer names the Host),
+so another site cannot sign a visitor in to an account of its choosing.
 """
 
 from __future__ import annotations
@@ -46,24 +48,30 @@ def is_https(request: Request) -> bool:
 
 
 def same_origin(request: Request) -> bool:
-    origin = request.headers.get("origin")
-    host = request.headers.get("host")
-    return bool(origin and host) and urlsplit(origin).netloc.lower() == host.lower()
+    """Whether the app's own page sent this request (see the module's note)."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site == "same-origin"
+    referer, host = request.headers.get("referer"), request.headers.get("host")
+    return bool(referer and host) and urlsplit(referer).netloc.lower() == host.lower()
+
+
+PIXEL = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00"
+         b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")  # 1x1, transparent
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 async def start_session(request: Request) -> Response:
     if not same_origin(request):
-        return Response("Cross-origin request refused.", status_code=403)
-    form = await request.form()
-    code = form.get("code")
-    token = await run_in_threadpool(store_for(city_dir_from_env()).redeem,
-                                    code if isinstance(code, str) else None)
+        return Response("Cross-site request refused.", status_code=403, headers=NO_STORE)
+    code = request.query_params.get("code")
+    token = await run_in_threadpool(store_for(city_dir_from_env()).redeem, code)
     if token is None:
-        return Response("Unknown or used code.", status_code=403)
-    response = Response(status_code=204, headers={"Cache-Control": "no-store"})
+        return Response("Unknown or used code.", status_code=403, headers=NO_STORE)
+    response = Response(PIXEL, media_type="image/gif", headers=NO_STORE)
     response.set_cookie(COOKIE_NAME, token, max_age=MAX_AGE_SECONDS, path="/", httponly=True,
                         samesite="strict", secure=is_https(request))
     return response
 
 
-ROUTES = [Route(PATH, start_session, methods=["POST"])]
+ROUTES = [Route(PATH, start_session, methods=["GET"])]
