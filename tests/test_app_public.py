@@ -174,6 +174,9 @@ def test_open_data_offers_csv_parquet_and_a_dictionary(open_page):
     }
     labels = [b.proto.label for b in app.get("download_button")]
     assert labels == ["Download the data dictionary (CSV)"]
+    # request 5 is a duplicate: the page says why the records outnumber the other pages' counts
+    text = " ".join(m.value for m in app.markdown)
+    assert "of them are marked as duplicates of another request" in text
     tables = [e for e in app.get("table")]
     assert tables, "the data dictionary is shown"
 

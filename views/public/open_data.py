@@ -17,11 +17,15 @@ k = int(info["k"])
 
 summary = data.public_query("open_data_summary", **filters.params("start", "end"))
 total = int(summary["count_records"].sum())
+duplicates = int(summary["count_duplicates"].sum())
 if total == 0:
     st.info("No records match these filters in this period.")
 else:
     st.markdown(
         f"**{figures.count(total, k, 'count_records')} records** match: {ui.md(filters.describe())}."
+        + (f" {figures.count(duplicates, k, 'count_records')} of them are marked as duplicates of "
+           "another request: the records keep them, the dashboard's figures leave them out, so "
+           "the other pages count fewer requests." if duplicates else "")
         + (f" A download holds the first {opendata.MAX_ROWS:,} of them; narrow the filters for "
            "the rest." if total > opendata.MAX_ROWS else "")
     )
