@@ -15,6 +15,7 @@ Streamlit's media store (civicstat.web.media).
 from __future__ import annotations
 
 import ipaddress
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -342,9 +343,13 @@ def sign_in_with_password(name: str, password: str) -> str | None:
             if now in times:
                 times.remove(now)
         failures.pop(keys[1], None)
-    token = sessions().start(name, time.time())
+    try:
+        token = sessions().start(name, time.time())
+        code = sessions().handoff(token, time.time())
+    except (OSError, sqlite3.Error) as problem:  # e.g. the city folder is read-only
+        return f"Sign-in is not possible: the sign-in store cannot be written ({problem})."
     st.session_state[SESSION_KEY] = {"account": name, "token": token}
-    st.session_state[HANDOFF_KEY] = sessions().handoff(token, time.time())
+    st.session_state[HANDOFF_KEY] = code
     return None
 
 
