@@ -535,6 +535,16 @@ def test_an_answer_nested_too_deep_is_refused(tmp_path):
                      spec=spec_of("socrata"))
 
 
+def test_pages_are_saved_in_files_of_a_bounded_size(tmp_path, monkeypatch):
+    monkeypatch.setattr(portals, "FILE_RECORDS", 4)
+    city = make_city(tmp_path)
+    with portal("socrata") as server:
+        pulled, summary = pull_and_load(city, "socrata", server, page_size=5)
+    assert (pulled.pages, pulled.records) == (3, 12)
+    assert [len(json.loads(f.read_text())) for f in pulled.files] == [4, 4, 4]
+    assert summary.inserted == 12 and essentials(stored(city)) == expected(dataset())
+
+
 def test_rejected_records_are_counted_and_a_replay_adds_nothing(tmp_path):
     """A record with no creation time goes to quarantine; pulling the same pages again counts
     it again (read = inserted + updated + unchanged + rejected) but adds no quarantine row and

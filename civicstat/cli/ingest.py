@@ -317,7 +317,7 @@ def _pull_portal(args: argparse.Namespace, portal: str) -> int:
     if not args.json:
         asked = f"updated since {pulled.since:%Y-%m-%d %H:%M:%S}" if pulled.incremental else (
             f"from {pulled.since:%Y-%m-%d}" if pulled.since else "all records")
-        print(f"Fetched {pulled.records:,} records ({asked}) in {len(pulled.files)} page(s).",
+        print(f"Fetched {pulled.records:,} records ({asked}) in {pulled.pages:,} page(s).",
               file=sys.stderr)
     summary = ingest_files(city, pulled.files, pulled.adapter,
                            progress=_progress(args, pulled.files))

@@ -24,9 +24,10 @@ p00001.json"; a time flagged date_in_future never counts). The store's own clock
 the time is converted back to the dataset's (the mapping's [dates] timezone, or the city's;
 ArcGIS: UTC). `--since` is a floor, `--full` ignores what is loaded.
 
-Each page is saved as a JSON file under the city's pulls/<portal>-<id>/ (the previous pull's pages
-are removed first), then the files are ingested in one transaction like any export: a pull killed
-at any point leaves the store as it was, and the next one asks again from the same time.
+The records are saved as JSON files of up to FILE_RECORDS records under the city's
+pulls/<portal>-<id>/ (the previous pull's files are removed first), then the files are ingested in
+one transaction like any export: a pull killed at any point leaves the store as it was, and the
+next one asks again from the same time.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ from civicstat.ingest.sources.reading import check_json_depth, header_key
 KINDS = ("socrata", "arcgis", "ckan")
 PAGE_SIZES = {"socrata": 5_000, "arcgis": 2_000, "ckan": 5_000}
 MAX_PAGES = 100_000
+FILE_RECORDS = 20_000  # records a saved file holds at most (pages are joined up to this)
 APP_TOKEN_ENV = "SOCRATA_APP_TOKEN"
 # --source presets on the portals: (portal, created field, updated field) in the API's names
 PRESETS: dict[str, tuple[str, str, str | None]] = {
@@ -421,6 +423,7 @@ class Pulled:
     files: list[Path]
     adapter: Adapter
     records: int
+    pages: int
     since: datetime | None  # on the city's clock; None: everything
     incremental: bool  # since came from what was loaded
 
@@ -500,10 +503,45 @@ def _still_paging(url: str, max_pages: int, dest: Path) -> str:
             f"are in {dest}, but nothing was loaded (try a larger --page-size)")
 
 
-def write_records(path: Path, records: list) -> None:
-    """A page's records as a JSON list, one record a line (as SODA writes them)."""
-    lines = [json.dumps(r, ensure_ascii=False) for r in records]
-    path.write_text("[" + "\n,".join(lines) + "\n]\n", encoding="utf-8")
+class PageFiles:
+    """The pull's records written as they come into files of about FILE_RECORDS records (each a
+    JSON list, one record a line, as SODA writes them): fewer, larger files than pages, since
+    ingest merges file by file. A file is complete once the block ends."""
+
+    def __init__(self, dest: Path, prefix: str):
+        self.dest, self.prefix = dest, prefix
+        self.files: list[Path] = []
+        self.records = self.pages = 0
+        self._handle = None
+        self._in_file = 0
+
+    def add(self, records: list) -> None:
+        self.pages += 1
+        for record in records:
+            if self._handle is None:
+                path = self.dest / f"{self.prefix}-p{len(self.files) + 1:05d}.json"
+                self._handle = path.open("w", encoding="utf-8")
+                self.files.append(path)
+                self._handle.write("[")
+            elif self._in_file:
+                self._handle.write("\n,")
+            self._handle.write(json.dumps(record, ensure_ascii=False))
+            self._in_file += 1
+            self.records += 1
+            if self._in_file >= FILE_RECORDS:
+                self._close()
+
+    def _close(self) -> None:
+        if self._handle is not None:
+            self._handle.write("\n]\n")
+            self._handle.close()
+            self._handle, self._in_file = None, 0
+
+    def __enter__(self) -> PageFiles:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._close()
 
 
 def get_preset(name: str) -> Adapter:
@@ -571,18 +609,14 @@ def pull(
             old.unlink()
         dialect.prepare(fetch)
         total = dialect.count(fetch) if progress else None
-        files: list[Path] = []
-        fetched = 0
-        for page in pulling.pages(fetch, dialect.url_for, dialect.parse, max_pages=max_pages,
-                                  repeat_is_error=True, still_paging=lambda: _still_paging(
-                                      url, max_pages, dest)):
-            path = dest / f"{prefix}-p{len(files) + 1:05d}.json"
-            write_records(path, page.records)
-            files.append(path)
-            fetched += len(page.records)
-            if progress and total:
-                progress(min(fetched, total - 1), total)
+        with PageFiles(dest, prefix) as saved:
+            for page in pulling.pages(fetch, dialect.url_for, dialect.parse, max_pages=max_pages,
+                                      repeat_is_error=True, still_paging=lambda: _still_paging(
+                                          url, max_pages, dest)):
+                saved.add(page.records)
+                if progress and total:
+                    progress(min(saved.records, total - 1), total)
         if progress and total:
-            progress(max(fetched, total), max(fetched, total))
+            progress(max(saved.records, total), max(saved.records, total))
     adapter = get_preset(preset) if preset else PageAdapter(_for_pages(spec, kind))
-    return Pulled(files, adapter, fetched, start, incremental)
+    return Pulled(saved.files, adapter, saved.records, saved.pages, start, incremental)
