@@ -498,6 +498,15 @@ def _locked(path: Path, url: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _count(dialect, fetch: pulling.Fetch) -> int | None:
+    """How many records the API says the pull will get, for the progress bar; None when it
+    will not say (a count it refuses is no reason to stop the pull)."""
+    try:
+        return dialect.count(fetch)
+    except InputError:
+        return None
+
+
 def _still_paging(url: str, max_pages: int, dest: Path) -> str:
     return (f"{url}: the server was still paging after {max_pages:,} pages; the pages fetched "
             f"are in {dest}, but nothing was loaded (try a larger --page-size)")
@@ -608,7 +617,7 @@ def pull(
         for old in dest.glob(f"{prefix}-p*.json"):
             old.unlink()
         dialect.prepare(fetch)
-        total = dialect.count(fetch) if progress else None
+        total = _count(dialect, fetch) if progress else None
         with PageFiles(dest, prefix) as saved:
             for page in pulling.pages(fetch, dialect.url_for, dialect.parse, max_pages=max_pages,
                                       repeat_is_error=True, still_paging=lambda: _still_paging(
