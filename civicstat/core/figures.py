@@ -149,18 +149,18 @@ def signed_percent(current: float, previous: float) -> str:
 
 
 def on_time_sentence(name: str, on_time: int, eligible: int, k: int) -> str:
-    """'Housing closed 92% of its requests on time (1,234 of 1,341 that were due).'"""
+    """'Housing closed 92% of its requests on time (1,234 of 1,341 closed or past due).'"""
     if eligible == 0:
-        return f"{name} had no requests due in this period."
+        return f"{name} had no requests made in this period that are closed or past due."
     if not privacy.is_shown("on_time_rate", eligible, k):
-        return (f"{name} had {count(eligible, k, 'count_on_time_eligible')} requests due: "
-                "too few to give a rate.")
+        return (f"{name} had {count(eligible, k, 'count_on_time_eligible')} requests closed or "
+                "past due: too few to give a rate.")
     share = on_time / eligible
     in_ten = round(share * 10)
     return (
         f"{name} closed {share:.0%} of its requests on time, about {in_ten} in every 10 "
         f"({count(on_time, k, 'count_on_time')} of {count(eligible, k, 'count_on_time_eligible')} "
-        "that were due)."
+        "closed or past due)."
     )
 
 

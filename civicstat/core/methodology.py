@@ -17,6 +17,11 @@ DUPLICATES = (
     "figure."
 )
 
+# Which requests an on-time rate is about, in the words every page, the brief and the
+# sentences use (issue 13, item 9: "due in the period" described another computation).
+ON_TIME_SCOPE = ("requests made in the period that have a due date and are closed or already "
+                 "past it")
+
 DEFINITIONS: tuple[tuple[str, str], ...] = (
     ("Requests received", "Requests created in the period."),
     ("Days to close", "Closed time minus created time, for closed requests where that is not "
@@ -26,9 +31,8 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
      "closed within this many days."),
     ("90th percentile days to close", "Nine in ten of the requests created in the period and "
      "closed since were closed within this many days."),
-    ("On-time rate", "Of the requests created in the period that have a due date, the share "
-     "closed by it. The requests counted are the closed ones plus those still open and already "
-     "past due; those still open and not yet due are left out."),
+    ("On-time rate", f"Of the {ON_TIME_SCOPE}, the share closed by the due date; those still "
+     "open and not yet due are left out."),
     ("Due date", "The source's own target date where it has one, else the created time plus "
      "the request type's service target (listed below)."),
     ("Open (backlog)", "Requests open at the end of the period; for the usual periods, open now."),

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from civicstat.core import figures, privacy
+from civicstat.core import figures, methodology, privacy
 from civicstat.core.brief import DistrictBrief
 
 BLUE, GREY, DARK = (0, 114, 178), (225, 228, 232), (31, 41, 55)
@@ -140,8 +140,8 @@ def brief_pdf(brief: DistrictBrief) -> bytes:
         width, 3.8,
         fonts.text(
             "How we measure: days to close = closed time minus created time, for requests created "
-            "in the period and closed. On-time rate = share of requests due in the period closed "
-            "by their due date (still-open requests count once past due). Open at end of period = "
+            f"in the period and closed. On-time rate = share of {methodology.ON_TIME_SCOPE} closed by "
+            "the due date. Open at end of period = "
             "requests not closed by the end of the period. Duplicates are left out of every figure. "
             f"To protect privacy, {privacy.rule_text(brief.k)}. "
             "Source: the city's public 311 data (CivicStat)."

@@ -3,6 +3,7 @@ what people asked for, which departments are on time, and how the districts comp
 
 import streamlit as st
 
+from civicstat.core import methodology
 from civicstat.web import chart_images, charts, data, ui
 
 info, filters = ui.public_page(
@@ -46,8 +47,8 @@ with left:
     )
 with right:
     st.header("Which departments close requests on time")
-    st.caption("Of the requests due in the period, the share each department closed by the due "
-               "date.")
+    st.caption(f"Of the {methodology.ON_TIME_SCOPE}, the share each department closed by the "
+               "due date.")
     in_words = ui.on_time_by_department(
         data.public_query("breakdown", group_by="department", **breakdown_params), k,
         image=image,
