@@ -150,7 +150,14 @@ def _since(where: str | None, pattern: str) -> datetime | None:
 
 # Socrata SODA: floating timestamps on the city's clock, $order=:id, $limit capped at 1000
 
+SOCRATA_TYPES = {"case_id": "text", "opened": "calendar_date", "updated": "calendar_date",
+                 "status": "text", "type": "text", "location": "location"}
+
+
 def socrata(server: Server, path: str, query: dict):
+    if path == "/api/views/abcd-1234.json":  # the dataset's description
+        return 200, {"id": "abcd-1234", "columns": [
+            {"fieldName": k, "dataTypeName": v} for k, v in SOCRATA_TYPES.items()]}
     if not path.endswith("/resource/abcd-1234.json"):
         return 404, {"error": True, "message": "not found"}
     since = _since(query.get("$where"), r"updated >= '([^']+)'")
@@ -354,7 +361,7 @@ def test_incremental_pull_asks_only_for_newer_records(tmp_path, kind):
     newest = max(r["updated"] for r in dataset())  # SR-011's update, on the city's clock
     assert pulled.incremental and pulled.since == newest
     if kind == "socrata":
-        wheres = {q.get("$where") for q in asked}
+        wheres = {q.get("$where") for q in asked if q["path"].startswith("/resource/")}
         assert wheres == {f"updated >= '{floating(newest)}'"}
     elif kind == "arcgis":
         utc = newest.replace(tzinfo=CITY_TZ).astimezone(UTC)
@@ -411,8 +418,18 @@ def test_socrata_app_token_and_a_where_of_the_url_are_kept(tmp_path, monkeypatch
         url = url_of("socrata", server) + "?$where=type='Pothole'"
         portals.pull(city, "socrata", url, spec=spec_of("socrata"), since=datetime(2024, 1, 5))
     assert seen == [{"X-App-Token": "tok-123"}]
-    assert {q["$where"] for q in server.queries} == {
+    assert {q["$where"] for q in server.queries if q["path"].startswith("/resource/")} == {
         "(type='Pothole') AND updated >= '2024-01-05T00:00:00.000'"}
+
+
+def test_socrata_refuses_to_ask_since_a_time_of_a_text_column(tmp_path, monkeypatch):
+    monkeypatch.setitem(SOCRATA_TYPES, "updated", "text")
+    city = make_city(tmp_path)
+    with portal("socrata") as server:
+        pull_and_load(city, "socrata", server)  # a first pull asks for everything
+        with pytest.raises(InputError, match="updated is a text column"):
+            pull_and_load(city, "socrata", server)
+    assert not [q for q in server.queries if q.get("$where")]
 
 
 def test_arcgis_follows_exceeded_transfer_limit(tmp_path):
@@ -482,6 +499,8 @@ def test_a_nyc_preset_pull_asks_by_its_updated_field(tmp_path):
     """--source nyc: NYC's own adapter reads the pages, incremental on
     resolution_action_updated_date as the API spells it."""
     def nyc(server, path, query):
+        if not path.startswith("/resource/"):
+            return 404, {"message": "no such dataset description"}  # not checked, then
         since = _since(query.get("$where"), r"resolution_action_updated_date >= '([^']+)'")
         rows = [r for r in server.rows if since is None or r["updated"] >= since]
         offset, limit = int(query["$offset"]), int(query["$limit"])
@@ -500,7 +519,7 @@ def test_a_nyc_preset_pull_asks_by_its_updated_field(tmp_path):
         second = portals.pull(city, "socrata", url, preset="nyc", page_size=5)
     assert loaded.inserted == 12 and essentials(stored(city)) == expected(dataset())
     newest = max(r["updated"] for r in dataset())
-    assert {q["$where"] for q in server.queries} == {
+    assert {q["$where"] for q in server.queries if q["path"].startswith("/resource/")} == {
         f"resolution_action_updated_date >= '{floating(newest)}'"}
     assert second.records == 1
 
@@ -635,6 +654,8 @@ def test_the_readme_socrata_example_loads_a_city(tmp_path, capsys):
     (tmp_path / "mycity-311.toml").write_text(toml, encoding="utf-8")
 
     def city_portal(server, path, query):
+        if not path.startswith("/resource/"):
+            return 404, {"message": "no such dataset description"}
         since = _since(query.get("$where"), r"last_update_date >= '([^']+)'")
         rows = [r for r in server.rows if since is None or r["updated"] >= since]
         offset, limit = int(query["$offset"]), int(query["$limit"])
@@ -656,7 +677,7 @@ def test_the_readme_socrata_example_loads_a_city(tmp_path, capsys):
     first, second = (json.loads(line) for line in capsys.readouterr().out.splitlines())
     assert (first["read"], first["inserted"], first["rejected"]) == (12, 12, 0)
     assert (second["read"], second["unchanged"], second["changed"]) == (1, 1, False)
-    assert {q["$where"] for q in server.queries} == {
+    assert {q["$where"] for q in server.queries if q["path"].startswith("/resource/")} == {
         f"last_update_date >= '{floating(max(r['updated'] for r in dataset()))}'"}
     assert essentials(stored(city)) == expected(dataset())
 

@@ -61,6 +61,7 @@ PAGE_SIZES = {"socrata": 5_000, "arcgis": 2_000, "ckan": 5_000}
 MAX_PAGES = 100_000
 FILE_RECORDS = 20_000  # records a saved file holds at most (pages are joined up to this)
 APP_TOKEN_ENV = "SOCRATA_APP_TOKEN"
+TIME_TYPES = ("calendar_date", "date", "floating_timestamp", "fixed_timestamp")  # Socrata's
 # --source presets on the portals: (portal, created field, updated field) in the API's names
 PRESETS: dict[str, tuple[str, str, str | None]] = {
     "nyc": ("socrata", "created_date", "resolution_action_updated_date"),  # erm2-nwe9
@@ -147,9 +148,26 @@ class Socrata:
             clauses.append(f"{field} >= '{moment:%Y-%m-%dT%H:%M:%S}."
                            f"{moment.microsecond // 1000:03d}'")
         self.where = " AND ".join(clauses) or None
+        self.field = field if query.since is not None else None
+        self.views = urllib.parse.urlunsplit(parts._replace(
+            path=parts.path[:found.start()] + f"/api/views/{found.group(1)}.json", query=""))
 
     def prepare(self, fetch: pulling.Fetch) -> None:
-        pass
+        """A $where on a text column compares text ("01/05/2024" > "2024-..."): refused where the
+        dataset's description says the field is not a time (a portal without one: not checked)."""
+        if self.field is None:
+            return
+        try:
+            columns = _json(fetch(self.views), self.views).get("columns")
+        except (InputError, AttributeError):
+            return
+        kinds = {c.get("fieldName"): c.get("dataTypeName") for c in columns or []
+                 if isinstance(c, dict)}
+        kind = kinds.get(self.field)
+        if kind is not None and kind not in TIME_TYPES:
+            raise InputError(f"{self.endpoint}: {self.field} is a {kind} column, not a time: "
+                             "asking for records since a time would compare text; name another "
+                             "field (--updated-field) or pull everything (--full)")
 
     def _params(self) -> dict:
         return {"$where": self.where} if self.where else {}
