@@ -34,7 +34,7 @@ def render(r: dict) -> str:
         "fresh process opening the snapshot, as the first render after the app starts.",
         "",
     ]
-    out += _build(r) + _queries(r) + _browser(r) + _memory(r) + _baseline(r) + _ingest(r)
+    out += _build(r) + _queries(r) + _browser(r) + _phone(r) + _memory(r) + _baseline(r) + _ingest(r)
     out += _load(r) + _soak(r) + _swap(r) + _crashes(r) + _churn(r) + _targets(r)
     return "\n".join(out) + "\n"
 
@@ -83,6 +83,34 @@ def _browser(r):
               f"{e['http_bytes']:,}") for path, e in pages.items()]
     header = ("page", "reached by", "seconds", "websocket bytes", "HTTP bytes")
     return out + _table(header, "llrrr", table) + [""]
+
+
+def _phone(r):
+    """A first and a repeat visit of / on a phone, alone and through the proxy (bench/phone.py)."""
+    p = r.get("phone")
+    if not p:
+        return []
+    rows = []
+    for way, label in (("direct", "one Streamlit process, no proxy"),
+                       ("proxy", "`civicstat serve`: nginx, 2 app processes, http"),
+                       ("proxy_tls", "the same over https and HTTP/2 (brotli)")):
+        for visit in ("first", "repeat"):
+            e = p.get(way, {}).get(visit)
+            if e:
+                rows.append((label, visit, f"{e['bytes'] / 1e6:.2f}", _s(e["first_kpi_s"]),
+                             _s(e["chart_s"])))
+    return [
+        "## A phone's visit to the Overview",
+        "",
+        f"`/` at {p['network']} (Chromium's network emulation), {p.get('rows') or 0:,} requests; "
+        "median of 3 fresh browsers. MB over the wire: HTTP as received (compressed where the "
+        "server compressed it, headers included) plus websocket frames. Seconds from navigation "
+        "to the first KPI value shown and to the first chart trace drawn. Repeat: the same page "
+        "again in the same browser (its cache warm). `python -m bench.phone --city DIR`.",
+        "",
+        *_table(("served by", "visit", "MB", "first KPI s", "chart s"), "llrrr", rows),
+        "",
+    ]
 
 
 def _memory(r):
@@ -298,6 +326,19 @@ def _targets(r):
                      f"worst {worst[0]}: {worst[1]['ws_bytes'] / 1e6:.2f} MB over the websocket "
                      "(Streamlit's static files, 3–9 MB, come once per browser and are cached)",
                      worst[1]["ws_bytes"] <= 2_000_000))
+    phone = r.get("phone", {}).get("proxy")
+    if phone:
+        first, repeat = phone["first"], phone["repeat"]
+        rows += [
+            ("phone, first visit of /, over the wire (proxy)", "≤ 4 MB",
+             f"{first['bytes'] / 1e6:.2f} MB", first["bytes"] <= 4_000_000),
+            ("phone, first visit: first KPI (proxy)", "≤ 2.5 s", f"{first['first_kpi_s']:.1f} s",
+             first["first_kpi_s"] <= 2.5),
+            ("phone, first visit: chart drawn (proxy)", "≤ 6 s", f"{first['chart_s']:.1f} s",
+             first["chart_s"] <= 6),
+            ("phone, repeat visit: chart drawn (proxy)", "≤ 2 s", f"{repeat['chart_s']:.1f} s",
+             repeat["chart_s"] <= 2),
+        ]
     ingest = r.get("ingest")
     if ingest:
         rows.append(("ingest, NYC-format rows", "≥ 150,000 rows/s",

@@ -4,11 +4,12 @@
 
 Parts (each can be skipped): build (publish per size, timed; a size not generated or published
 yet is built whatever is skipped), queries (each page's query set, warm and cold, with the scan
-limit), browser (Chromium draw time and bytes at 10M, staff pages too), memory (app RSS per size),
-baseline (pandas at 10M), ingest (5M-row NYC CSV), load (50 websocket sessions at 10M), soak (10
-minutes), swap (two app processes during a publish), crashes (kill -9 at random points of ingest
-and publish, 20 times each, 300,000 requests), churn (ingest and publish for 10 minutes while 30
-sessions use the app and download open data).
+limit), browser (Chromium draw time and bytes at 10M, staff pages too), phone (a first and a
+repeat visit of / at 390 px on 9 Mbps / 60 ms, alone and through `civicstat serve`, at 10M),
+memory (app RSS per size), baseline (pandas at 10M), ingest (5M-row NYC CSV), load (50 websocket
+sessions at 10M), soak (10 minutes), swap (two app processes during a publish), crashes (kill -9
+at random points of ingest and publish, 20 times each, 300,000 requests), churn (ingest and
+publish for 10 minutes while 30 sessions use the app and download open data).
 Generated cities live in bench/work/ (git-ignored) and are reused when already built.
 """
 
@@ -27,8 +28,8 @@ WORK = PROJECT / "bench" / "work"
 RESULTS = PROJECT / "bench" / "RESULTS.md"
 RAW = PROJECT / "bench" / "results.json"
 DEFAULT_SIZES = (1_000_000, 10_000_000, 50_000_000)
-PARTS = ("build", "queries", "browser", "memory", "baseline", "ingest", "load", "soak", "swap",
-         "crashes", "churn")
+PARTS = ("build", "queries", "browser", "phone", "memory", "baseline", "ingest", "load", "soak",
+         "swap", "crashes", "churn")
 
 
 def city_for(rows: int, results: dict, *, publish_again: bool = True) -> Path:
@@ -173,6 +174,10 @@ def _ten_million_parts(root: Path, rows: int, skip: set, args, results: dict) ->
         results["browser"] = browser.measure_pages(root, paths)
         staff = [s.url_path for s in PAGE_SPECS if s.min_role != "anonymous" and s.url_path != "account"]
         results["browser"].update(browser.measure_staff_pages(root, staff))
+    if "phone" not in skip:
+        from bench import phone
+
+        results["phone"] = phone.run_phone(root)
     if "baseline" not in skip:
         from bench import baseline
 

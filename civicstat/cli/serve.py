@@ -91,8 +91,9 @@ def site_maps(addresses: list[str]) -> str:
 
 
 def render_config(run_dir: Path, *, listen: str, worker_ports: list[int],
-                  brotli: Path | None) -> str:
-    """nginx.conf for a local run: everything under `run_dir`, the shared snippets included."""
+                  brotli: Path | None, tls: tuple[Path, Path] | None = None) -> str:
+    """nginx.conf for a local run: everything under `run_dir`, the shared snippets included.
+    `tls`: (certificate, key) to listen with TLS and HTTP/2 instead of plain HTTP."""
     user = ""
     if os.geteuid() == 0:  # nginx's workers would otherwise run as the compiled-in default user
         nobody = pwd.getpwnam("nobody")
@@ -119,8 +120,9 @@ http {{
     include snippets/civicstat-http.conf;
 {_indent(maps)}
     server {{
-        listen {listen};
+        listen {listen}{" ssl http2" if tls else ""};
         server_name _;
+{f"        ssl_certificate {tls[0]};{chr(10)}        ssl_certificate_key {tls[1]};{chr(10)}" if tls else ""}\
 {"        include snippets/civicstat-brotli.conf;" + chr(10) if brotli else ""}\
         include snippets/civicstat-locations.conf;
     }}
@@ -196,6 +198,7 @@ class Stack:
     port: int = 8080
     address: str = "0.0.0.0"
     run_dir: Path | None = None
+    tls: tuple[Path, Path] | None = None  # (certificate, key): https and HTTP/2
     app_dir: Path = PROJECT
     apps: list[Child] = field(default_factory=list)
     nginx: Child | None = None
@@ -235,7 +238,8 @@ class Stack:
             self._wait_healthy(app, port)
         config = self.run_dir / "nginx.conf"
         config.write_text(render_config(self.run_dir, listen=f"{self.address}:{self.port}",
-                                        worker_ports=ports, brotli=brotli_module(nginx)))
+                                        worker_ports=ports, brotli=brotli_module(nginx),
+                                        tls=self.tls))
         self.nginx = Child(
             name="nginx",
             command=[nginx, "-p", str(self.run_dir), "-c", str(config),
@@ -305,8 +309,14 @@ class Stack:
 
 
 def run(args: argparse.Namespace) -> int:
+    tls = None
+    if args.tls_cert or args.tls_key:
+        if not (args.tls_cert and args.tls_key):
+            print("civicstat serve: --tls-cert and --tls-key go together", file=sys.stderr)
+            return 2
+        tls = (Path(args.tls_cert).resolve(), Path(args.tls_key).resolve())
     stack = Stack(city=Path(args.city), workers=args.workers, port=args.port, address=args.address,
-                  run_dir=Path(args.run_dir) if args.run_dir else None)
+                  run_dir=Path(args.run_dir) if args.run_dir else None, tls=tls)
     keep_run_dir = args.run_dir is not None
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, stack.request_stop)
@@ -315,7 +325,8 @@ def run(args: argparse.Namespace) -> int:
         stack.start()
         if not stack._stopping:
             shown = "localhost" if args.address in ("0.0.0.0", "") else args.address
-            print(f"CivicStat ({stack.city}) on http://{shown}:{args.port} : nginx in front of "
+            scheme = "https" if tls else "http"
+            print(f"CivicStat ({stack.city}) on {scheme}://{shown}:{args.port} : nginx in front of "
                   f"{args.workers} app process(es); logs in {stack.run_dir}. Ctrl-C stops them all.",
                   flush=True)
             code = stack.watch()
@@ -344,4 +355,7 @@ def register(commands) -> None:
                        help="the address nginx listens on (default all: 0.0.0.0)")
     serve.add_argument("--run-dir", help="folder for nginx's configuration, pid and logs, kept "
                                          "afterwards (default: a temporary folder, removed)")
+    serve.add_argument("--tls-cert", help="certificate file (PEM): serve https and HTTP/2, as a "
+                                          "server terminating TLS does (with --tls-key)")
+    serve.add_argument("--tls-key", help="the certificate's private key file (PEM)")
     serve.set_defaults(handler=run)
