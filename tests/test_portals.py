@@ -444,6 +444,13 @@ def test_arcgis_follows_exceeded_transfer_limit(tmp_path):
     assert summary.inserted == 12
 
 
+def test_arcgis_asks_since_a_time_of_date_fields_only(tmp_path):
+    city = make_city(tmp_path)
+    with portal("arcgis") as server, pytest.raises(InputError, match="STATUS is not a date"):
+        portals.pull(city, "arcgis", url_of("arcgis", server), spec=spec_of("arcgis"),
+                     updated_field="status", since=datetime(2024, 1, 5))
+
+
 def test_arcgis_dates_are_utc_epoch_milliseconds():
     assert portals.epoch_ms_text(1704117600000) == "2024-01-01T14:00:00.000Z"
     assert portals.epoch_ms_text(None) is None and portals.epoch_ms_text("x") == "x"

@@ -226,6 +226,9 @@ class ArcGIS:
         if self.query.since is not None:
             name = _field_named(self.query.field or "", [str(f.get("name")) for f in fields],
                                 "the updated time", self.layer)
+            if name not in self.dates:
+                raise InputError(f"{self.layer}: {name} is not a date field; name one with "
+                                 "--updated-field, or pull everything (--full)")
             moment = self.query.since.astimezone(UTC)
             self.where = f"{name} >= TIMESTAMP '{moment:%Y-%m-%d %H:%M:%S}'"
 
