@@ -9,7 +9,10 @@ For each frame an adapter yields (see sources.base):
    spelling sources.parsing knows; else "other"), due_at = created_at + the type's target
    when the source has none;
 3. locate: district and neighbourhood by point-in-polygon (civicstat.core.geo), falling back to the
-   source's own area names; doubtful coordinates are flagged;
+   source's own area names (a district only when it names an area of the district layer, else
+   flagged `unknown_district`); doubtful coordinates are flagged, coordinates that are not
+   degrees stop the run; a row whose source records no status at all (`_no_status`) is stored
+   with none;
 4. stage the rows in a temp table; at the end of each file keep the newest version of an id
    that appears more than once (flagged `duplicate_id_in_file`) and upsert set-based into
    `requests`: new ids are inserted, a newer version (updated_at, else the latest of created_at
