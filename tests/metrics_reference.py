@@ -166,21 +166,25 @@ def days_to_close_bands(frame: pd.DataFrame, start: dt.datetime, end: dt.datetim
             for low, high in zip(BAND_EDGES, BAND_EDGES[1:], strict=False)]
 
 
-def _truncate(moment: pd.Timestamp, grain: str) -> pd.Timestamp:
+def _truncate(moment: pd.Timestamp, grain: str, end: dt.datetime) -> pd.Timestamp:
+    """The start of the day, month, or week of `moment`: weeks are 7-day weeks counted back
+    from `end` (the end of the period), the one definition of a week on every page."""
     day = pd.Timestamp(moment).normalize()
     if grain == "day":
         return day
     if grain == "week":
-        return day - pd.Timedelta(days=day.weekday())
+        end_day = pd.Timestamp(end).normalize()
+        return end_day - pd.Timedelta(days=7 * (((end_day - day).days - 1) // 7) + 7)
     return day.replace(day=1)
 
 
 def _steps(start: dt.datetime, end: dt.datetime, grain: str):
-    """(step start, step end) of each day, Monday week or month overlapping [start, end)."""
+    """(step start, step end) of each day, week (counted back from `end`) or month overlapping
+    [start, end)."""
     step = {"day": pd.DateOffset(days=1), "week": pd.DateOffset(days=7),
             "month": pd.DateOffset(months=1)}[grain]
-    first = _truncate(start, grain)
-    last = _truncate(pd.Timestamp(end) - pd.Timedelta(microseconds=1), grain)
+    first = _truncate(start, grain, end)
+    last = _truncate(pd.Timestamp(end) - pd.Timedelta(microseconds=1), grain, end)
     moment = first
     while moment <= last:
         yield moment, moment + step
@@ -207,8 +211,8 @@ def volume(frame: pd.DataFrame, start: dt.datetime, end: dt.datetime, grain: str
     now = created[(created >= start) & (created < end)]
     shifted = created + shift
     before = shifted[(shifted >= start) & (shifted < end)]
-    now_buckets = now.map(lambda t: _truncate(t, grain)).value_counts()
-    before_buckets = before.map(lambda t: _truncate(t, grain)).value_counts()
+    now_buckets = now.map(lambda t: _truncate(t, grain, end)).value_counts()
+    before_buckets = before.map(lambda t: _truncate(t, grain, end)).value_counts()
     return [(bucket.date(), int(now_buckets.get(bucket, 0)), int(before_buckets.get(bucket, 0)))
             for bucket, _ in _steps(start, end, grain)]
 

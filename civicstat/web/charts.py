@@ -150,7 +150,8 @@ def volume_with_last_year(
     series: list[tuple[str, pd.DataFrame, list[str]]], grain: str, k: int
 ) -> go.Figure:
     """Requests per week or month: one colour per series, this year solid, a year earlier dotted;
-    a week or month with fewer than k requests is left out of its line.
+    a week or month only partly in the period drawn with open markers; a week or month with
+    fewer than k requests is left out of its line.
 
     `series`: (name, frame with bucket_start / count_requests / count_requests_last_year,
     hover text per row)."""
@@ -170,7 +171,7 @@ def volume_with_last_year(
                     mode="lines+markers", line={"color": color, "width": width, "dash": dash},
                     marker={"size": 6 if dash == "solid" else 4, "symbol": [
                         "circle" if full else "circle-open" for full in
-                        frame["count_days_in_period"] >= (7 if grain == "week" else 28)
+                        frame["count_days_in_period"] == frame["count_days_in_bucket"]
                     ]},
                     # this year's hover text also gives the year before
                     customdata=hover if dash == "solid" else None,

@@ -59,18 +59,34 @@ at_start as (
 ),
 
 steps as (
+    -- days, or 7-day weeks counted back from the end of the period (as every weekly figure)
     select
-        unnest(generate_series(
-            date_trunc(settings.grain, $start::timestamp),
-            date_trunc(settings.grain, $end::timestamp - interval 1 microsecond),
-            settings.step
-        )) as step_start
+        unnest(case
+            when settings.grain = 'day'
+                then
+                    generate_series(
+                        $start::date::timestamp, $end::date::timestamp - interval 1 day, interval 1 day
+                    )
+            else generate_series(
+                ($end::date - to_days(
+                    (7 * ((date_diff('day', $start::date, $end::date) + 6) // 7))::integer
+                ))::timestamp,
+                ($end::date - interval 7 day)::timestamp,
+                interval 7 day
+            )
+        end) as step_start
     from settings
 ),
 
 changes_by_step as (
     select
-        date_trunc(settings.grain, changes.day::timestamp) as step_start,
+        case
+            when settings.grain = 'day' then changes.day::timestamp
+            else (
+                $end::date
+                - to_days((7 * ((date_diff('day', changes.day, $end::date) - 1) // 7) + 7)::integer)
+            )::timestamp
+        end as step_start,
         sum(changes.open_change) as open_change,
         sum(changes.overdue_change) as overdue_change
     from changes
