@@ -5,6 +5,7 @@ for the chart; a withheld figure stays withheld in the figure the image is drawn
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -64,3 +65,35 @@ def test_every_public_chart_carries_its_context(city, monkeypatch, page, release
         options = config["toImageButtonOptions"]
         assert options["format"] == "png" and options["filename"].startswith("smallville-")
         assert spec["layout"]["height"] == options["height"]
+
+
+def test_framing_a_shared_figure_from_many_sessions_at_once():
+    """Cached figures are shared by every session: framing one from 8 threads at once (as 8
+    visitors' reruns do) must not fail (go.Figure(fig) did, in most copies)."""
+    import threading
+
+    import plotly.graph_objects as go
+
+    from civicstat.web.chart_images import ChartContext, framed
+
+    shared = go.Figure(go.Bar(x=[5, 7], y=["a", "b"], orientation="h", text=["5", "7"],
+                              textposition="outside"))
+    shared.add_trace(go.Scatter(x=[1, 2], y=[3, 4], mode="lines+markers"))
+    ctx = ChartContext(city="Smallville", period="Last 30 days", filters="",
+                       as_of=dt.datetime(2024, 3, 30), k=3)
+    errors: list[str] = []
+
+    def frame_many() -> None:
+        for _ in range(100):
+            try:
+                framed(shared, "Requests", ctx).to_json()
+            except Exception as error:  # noqa: BLE001 (any failure is the finding)
+                errors.append(repr(error)[:120])
+
+    threads = [threading.Thread(target=frame_many) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert [trace.type for trace in framed(shared, "Requests", ctx).data] == ["bar", "scatter"]
