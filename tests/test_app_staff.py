@@ -424,3 +424,36 @@ def test_the_secrets_file_is_owner_only(tmp_path):
     secrets_file = tmp_path / "secrets.toml"
     add_user(secrets_file, "sam", "staff", "a long enough password 1")
     assert secrets_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_admin_and_quality_say_what_their_figures_are(make_app):
+    """A public type reads 'published in full' (not None); the flags tile says duplicates are
+    apart, beside a chart of flags and duplicates (issue 13, item 9)."""
+    app = open_page(make_app, "admin", "admin")
+    policy = next(frame.value for frame in app.dataframe if "privacy_tier" in frame.value)
+    assert policy["privacy_tier"].notna().all()
+    assert "published in full" in set(policy["privacy_tier"])
+    app = open_page(make_app, "admin", "quality")
+    assert [m.label for m in app.metric][1] == "Flags besides duplicates"
+    assert "Flags and duplicates, by month" in [s.value for s in app.subheader]
+
+
+def test_a_backlog_mostly_over_a_year_old_gets_a_note(make_app, monkeypatch, tmp_path):
+    """25 requests opened in 2021 beside the small city's few recent ones: most of the backlog
+    is over a year old, and the page says what that often means."""
+    from civicstat.core import methodology
+    from civicstat.publish.build import publish
+
+    from smallcity import ROWS, make_small_city
+
+    old = [(f"old-{n}", "2021-06-01 09:00", None, "2021-06-03 09:00", "open", None, "Streets",
+            "Pothole", "D1", 40.02, -74.95, "phone") for n in range(25)]
+    publish(make_small_city(tmp_path, ROWS + old))
+    monkeypatch.setenv("CIVICSTAT_CITY", str(tmp_path))
+    app = open_page(make_app, "admin", "backlog")
+    notes = [w.value for w in app.warning]
+    assert any("25 of the 28 open requests" in note and "more than 365 days ago" in note
+               for note in notes), notes
+    assert methodology.stale_backlog_note(28, 13) is None  # under half
+    assert methodology.stale_backlog_note(19, 19) is None  # too few to say
+    assert methodology.stale_backlog_note(20, 10) is not None

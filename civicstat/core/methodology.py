@@ -74,3 +74,23 @@ def small_numbers(k: int) -> list[str]:
         f"{k}, and no change against the previous period is given when either figure is "
         "withheld.",
     ]
+
+
+# A backlog is stale when most of it is over a year old: common in partial exports, where the
+# source never sent the closures of old requests. Below STALE_MIN_OPEN requests nothing is said.
+STALE_AGE_DAYS = 365
+STALE_SHARE = 0.5
+STALE_MIN_OPEN = 20
+
+
+def stale_backlog_note(count_open: int, count_over_a_year: int) -> str | None:
+    """A warning when most open requests are over a year old, else None."""
+    if count_open < STALE_MIN_OPEN or count_over_a_year < STALE_SHARE * count_open:
+        return None
+    return (
+        f"{count_over_a_year:,} of the {count_open:,} open requests ({count_over_a_year / count_open:.0%}) "
+        f"were made more than {STALE_AGE_DAYS} days ago. A backlog this old is often a sign that "
+        "the source did not send the closures of old requests (a partial export, or a system "
+        "that never closes some types): check with the department before reading it as work "
+        "still to do."
+    )

@@ -360,8 +360,9 @@ def quality_tiles(summary: pd.DataFrame, flags: pd.DataFrame, count_requests: in
     tiles = st.columns(3)
     tiles[0].metric("Records quarantined", f"{quarantined:,}", border=True,
                     help="Rows that could not be used at all (no id, no date ...): kept aside")
-    tiles[1].metric("Flags on loaded requests", f"{flagged:,}", border=True,
-                    help="Doubtful but usable values, kept and flagged (a request can have several)")
+    tiles[1].metric("Flags besides duplicates", f"{flagged:,}", border=True,
+                    help="Doubtful but usable values, kept and flagged (a request can have "
+                    "several); requests closed as duplicates are counted in the next tile")
     tiles[2].metric("Closed as duplicate", f"{duplicates:,}",
                     f"{duplicates / count_requests:.1%} of requests" if count_requests else None,
                     delta_color="off", delta_arrow="off", border=True,
@@ -419,7 +420,8 @@ POLICY_COLUMNS = {
     "count_requests": st.column_config.NumberColumn("Requests", format="localized"),
     "target_hours": st.column_config.NumberColumn("Target (hours)", format="%.0f"),
     "target_days": st.column_config.NumberColumn("Target (days)", format="%.1f"),
-    "privacy_tier": st.column_config.TextColumn("Privacy tier", help="Blank: published in full"),
+    "privacy_tier": st.column_config.TextColumn(
+        "Privacy tier", help="no_location / aggregate_only as set in city.toml [privacy.sensitive]"),
 }
 
 

@@ -1,4 +1,4 @@
--- returns: one row per department, request type or district (by) and one row for all of them (is_total): requests open now (definitions: civicstat/core/definitions.py) by age (0-7, 8-30, 31-90, over 90 whole days since created), all open, overdue (open and past due_at), and the median and oldest age in days
+-- returns: one row per department, request type or district (by) and one row for all of them (is_total): requests open now (definitions: civicstat/core/definitions.py) by age (0-7, 8-30, 31-90, over 90 whole days since created), all open, open over a year, overdue (open and past due_at), and the median and oldest age in days
 -- params: by VARCHAR, as_of TIMESTAMP, department VARCHAR NULL, district VARCHAR NULL, category VARCHAR NULL, request_type VARCHAR NULL, channel VARCHAR NULL
 -- access: internal
 -- Reads open_requests (the requests open now, built at publish), never the request rows.
@@ -26,6 +26,7 @@ final as (
         count(*) filter (where age_days between 8 and 30) as count_age_8_30,
         count(*) filter (where age_days between 31 and 90) as count_age_31_90,
         count(*) filter (where age_days > 90) as count_age_over_90,
+        count(*) filter (where age_days > 365) as count_age_over_365,
         count(*) as count_open,
         count_if(is_overdue) as count_overdue,
         median(age_days) as median_age_days,

@@ -3,6 +3,7 @@ overdue requests, most overdue first, with how late each one is."""
 
 import streamlit as st
 
+from civicstat.core import methodology
 from civicstat.web import charts, data, staff_ui, ui
 
 info = staff_ui.staff_page("Backlog")
@@ -24,6 +25,10 @@ if aging.empty:
     st.info("No open requests match these filters.")
     st.stop()
 staff_ui.backlog_tiles(aging)
+total = aging[aging["is_total"]].iloc[0]
+stale = methodology.stale_backlog_note(int(total["count_open"]), int(total["count_age_over_365"]))
+if stale:
+    st.warning(stale, icon=":material/history:")
 
 st.subheader(f"Open requests by age, by {GROUPS[by].lower()}")
 st.plotly_chart(charts.aging_bars(aging), width="stretch", config={"displayModeBar": False})

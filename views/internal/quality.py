@@ -38,7 +38,7 @@ else:
                           "Download the quarantine (CSV)", "quarantine.csv",
                           key="quarantine_csv", exclude=("count_quarantined",))
 
-st.subheader("Flags, by month")
+st.subheader("Flags and duplicates, by month")
 if flags.empty:
     st.info("No request carries a flag.")
 else:
