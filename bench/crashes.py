@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.ingest_speed import DEFAULT_BOUNDARIES, NYC_MAPPING, make_nyc_csv
+from bench.ingest_speed import DEFAULT_BOUNDARIES, NYC_MAPPING, make_bench_city, make_nyc_csv
 
 PROJECT = Path(__file__).resolve().parent.parent
 CIVICSTAT = [str(Path(sys.executable).parent / "civicstat")]  # the venv's entry point
@@ -41,13 +41,7 @@ CIVICSTAT = [str(Path(sys.executable).parent / "civicstat")]  # the venv's entry
 
 def make_base(work: Path, rows: int, boundaries: Path = DEFAULT_BOUNDARIES) -> dict[str, Path]:
     """work/base (a published city holding `rows` requests), the delta file and the mapping."""
-    base = work / "base"
-    (base / "boundaries").mkdir(parents=True)
-    shutil.copy(boundaries, base / "boundaries" / boundaries.name)
-    (base / "city.toml").write_text(
-        'name = "Crashville"\ntimezone = "America/New_York"\n[[boundaries]]\nlayer = "district"\n'
-        f'file = "boundaries/{boundaries.name}"\nkey = "CounDist"\n'
-        '[targets]\ndefault_hours = 72\n', encoding="utf-8")
+    base = make_bench_city(work / "base", "Crashville", boundaries)
     mapping = work / "nyc.toml"
     mapping.write_text(NYC_MAPPING, encoding="utf-8")
     first = make_nyc_csv(work / "base.csv", rows, seed=0)

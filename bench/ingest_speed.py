@@ -120,6 +120,17 @@ app = ["MOBILE"]
 DEFAULT_BOUNDARIES = Path(__file__).resolve().parents[2] / "shared/data/nyc/boundaries/city_council.geojson"
 
 
+def make_bench_city(root: Path, name: str, boundaries: Path = DEFAULT_BOUNDARIES) -> Path:
+    """A city folder at `root`: New York's council districts, a 72-hour default target."""
+    (root / "boundaries").mkdir(parents=True)
+    shutil.copy(boundaries, root / "boundaries" / boundaries.name)
+    (root / "city.toml").write_text(
+        f'name = "{name}"\ntimezone = "America/New_York"\n[[boundaries]]\nlayer = "district"\n'
+        f'file = "boundaries/{boundaries.name}"\nkey = "CounDist"\n'
+        '[targets]\ndefault_hours = 72\n', encoding="utf-8")
+    return root
+
+
 def measure(rows: int, source: str = "nyc", boundaries: Path = DEFAULT_BOUNDARIES) -> dict:
     """Write (once) a ROWS-row NYC portal CSV, ingest it into a fresh city twice (publish
     skipped): {"rows", "seconds", "rows_per_s", "replay_seconds", ...}."""
@@ -131,13 +142,7 @@ def measure(rows: int, source: str = "nyc", boundaries: Path = DEFAULT_BOUNDARIE
     if not csv.exists():
         make_nyc_csv(csv, rows)
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "city"
-        (root / "boundaries").mkdir(parents=True)
-        shutil.copy(boundaries, root / "boundaries" / boundaries.name)
-        (root / "city.toml").write_text(
-            'name = "Bench"\ntimezone = "America/New_York"\n[[boundaries]]\nlayer = "district"\n'
-            f'file = "boundaries/{boundaries.name}"\nkey = "CounDist"\n'
-            '[targets]\ndefault_hours = 72\n', encoding="utf-8")
+        root = make_bench_city(Path(tmp) / "city", "Bench", boundaries)
         city = load_city(root)
         if source == "mapping":
             from civicstat.ingest.sources.mapping import load_adapter

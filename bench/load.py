@@ -462,10 +462,7 @@ class StreamlitSession:
         from streamlit.proto.BackMsg_pb2 import BackMsg
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-        started = time.monotonic()
-        interaction = Interaction(kind=f"download:{label}", started=started, seconds=0.0, ok=False)
-        body = b""
-        try:
+        async def fetch() -> bytes:
             msg = BackMsg()
             request = msg.backend_operation_request
             request.request_id = f"download-{len(self.interactions)}"
@@ -484,24 +481,28 @@ class StreamlitSession:
                         return response.deferred_file.url
 
             path = await asyncio.wait_for(answer(), self.interaction_timeout)
-            base = self.ws_url.replace("ws://", "http://").split("/_stcore/")[0]
-            body = await asyncio.to_thread(_http_get, base + path)
-            interaction.ok, interaction.bytes_received = True, len(body)
-        except Exception as error:  # a failed download is a failed interaction
-            interaction.error = f"{type(error).__name__}: {error}"[:500]
-        interaction.seconds = time.monotonic() - started
-        self.interactions.append(interaction)
-        return interaction, body
+            return await asyncio.to_thread(_http_get, self._http_base() + path)
+
+        return await self._timed(f"download:{label}", fetch)
 
     async def follow(self, label: str) -> tuple[Interaction, bytes]:
         """Follow the link button `label` (a URL relative to the app, as the browser would)."""
+        async def fetch() -> bytes:
+            url = urllib.parse.urljoin(self._http_base() + "/", self.links[label])
+            return await asyncio.to_thread(_http_get, url)
+
+        return await self._timed(f"link:{label}", fetch)
+
+    def _http_base(self) -> str:
+        return self.ws_url.replace("ws://", "http://").split("/_stcore/")[0]
+
+    async def _timed(self, kind: str, fetch) -> tuple[Interaction, bytes]:
+        """Run `fetch` (a file's bytes) as one timed interaction; a failure is a failed one."""
         started = time.monotonic()
-        interaction = Interaction(kind=f"link:{label}", started=started, seconds=0.0, ok=False)
+        interaction = Interaction(kind=kind, started=started, seconds=0.0, ok=False)
         body = b""
         try:
-            base = self.ws_url.replace("ws://", "http://").split("/_stcore/")[0]
-            body = await asyncio.to_thread(_http_get, urllib.parse.urljoin(base + "/",
-                                                                           self.links[label]))
+            body = await fetch()
             interaction.ok, interaction.bytes_received = True, len(body)
         except Exception as error:  # a failed download is a failed interaction
             interaction.error = f"{type(error).__name__}: {error}"[:500]
