@@ -25,7 +25,14 @@ import pytest
 from civicstat.cli.serve import NGINX_PACKAGES, brotli_module, find_nginx
 from civicstat.publish.build import publish
 
-from browser_support import ARTIFACTS, chromium, free_port, wait_for_app, wait_for_charts
+from browser_support import (
+    ARTIFACTS,
+    chromium,
+    free_port,
+    submit_sign_in,
+    wait_for_app,
+    wait_for_charts,
+)
 from smallcity import make_small_city
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -57,7 +64,7 @@ def small_city(tmp_path_factory) -> Path:
 
 
 @contextlib.contextmanager
-def running_stack(city: Path, run_dir: Path, workers: int = 2):
+def running_stack(city: Path, run_dir: Path, workers: int = 2, env: dict | None = None):
     """`civicstat serve` as a subprocess on a free port; yields (process, base url)."""
     port = free_port()
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -65,7 +72,7 @@ def running_stack(city: Path, run_dir: Path, workers: int = 2):
         process = subprocess.Popen(
             [sys.executable, "-m", "civicstat.cli.main", "serve", str(city), "--workers",
              str(workers), "--port", str(port), "--address", "127.0.0.1", "--run-dir", str(run_dir)],
-            cwd=PROJECT, stdout=out, stderr=subprocess.STDOUT,
+            cwd=PROJECT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -87,10 +94,21 @@ def running_stack(city: Path, run_dir: Path, workers: int = 2):
             shutil.copy(log, ARTIFACTS / f"deploy-{log.name}")
 
 
+STAFF_NAME, STAFF_PASSWORD = "deploy-admin", "a password for the deploy test"
+
+
 @pytest.fixture(scope="module")
 def stack(small_city, tmp_path_factory):
+    """The stack, with one built-in admin account (its secrets file passed to every process)."""
+    from civicstat.accounts.passwords import hash_password
+
     run_dir = tmp_path_factory.mktemp("deployrun")
-    with running_stack(small_city, run_dir) as (process, url):
+    secrets_file = run_dir.parent / "deploy-secrets.toml"
+    secrets_file.write_text(f'[civicstat.users.{STAFF_NAME}]\nrole = "admin"\n'
+                            f'password_hash = "{hash_password(STAFF_PASSWORD)}"\n')
+    secrets_file.chmod(0o600)
+    with running_stack(small_city, run_dir, env={"STREAMLIT_SECRETS_FILES": str(secrets_file)}) \
+            as (process, url):
         yield {"url": url, "run_dir": run_dir, "process": process}
 
 
@@ -217,6 +235,35 @@ def test_pages_render_under_the_policy_over_the_websocket_on_one_process(stack):
     assert len(pinned) > 20 and {entry["worker"] for entry in pinned} == set(workers)
     for entry in pinned:  # a visitor's every request went to their own process
         assert entry["upstream"] == ports[entry["worker"]], entry
+
+
+@pytest.mark.browser
+def test_staff_pages_render_under_the_policy(stack):
+    """Signed in as an admin through the proxy, every staff page from the Staff menu renders
+    with no content security policy violation."""
+    from civicstat.web.pages import PAGE_SPECS
+
+    paths = sorted({spec.url_path for spec in PAGE_SPECS
+                    if spec.min_role != "anonymous" and spec.url_path != "account"})
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.add_init_script(CSP_LISTENER)
+        page = context.new_page()
+        page.goto(stack["url"] + "/account")
+        wait_for_app(page)
+        submit_sign_in(page, STAFF_NAME, STAFF_PASSWORD)
+        for path in paths:
+            before = page.inner_text('[data-testid="stMain"] h1')
+            page.get_by_text("Staff", exact=True).first.click()
+            page.locator(f'a[href$="/{path}"]').first.click()
+            page.wait_for_function(
+                """(before) => { const h1 = document.querySelector('[data-testid="stMain"] h1');
+                                 return h1 && h1.innerText !== before; }""",
+                arg=before, timeout=60_000)
+            wait_for_app(page)
+        violations = [v for v in page.evaluate("window.__csp || []") if FAVICON not in v]
+        context.close()
+    assert len(paths) >= 5 and violations == []
 
 
 @pytest.mark.browser
