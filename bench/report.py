@@ -279,7 +279,8 @@ def _churn(r):
                       f"{x['rss_first_mb']:.0f} → {x['rss_last_mb']:.0f}",
                       f"{x['rss_slope_first_half_mb_per_min'] or 0:.1f} / "
                       f"{x['rss_slope_last_half_mb_per_min'] or 0:.1f}")]), "",
-            f"One open-data download afterwards, nothing else running: the first after the last "
+            "One open-data download after the visitors stopped (the app process's own CPU "
+            f"time): the first after the last "
             f"publish {cpu['first']['cpu_s']} CPU-s ({cpu['first']['bytes'] / 1e6:.1f} MB), each "
             f"repeat at most {cpu['repeat_cpu_s_max']} CPU-s (target ≤ 1).", "",
             *(f"- failed: {f['kind']}: {f['error']}" for f in x["failed_samples"]), ""]
