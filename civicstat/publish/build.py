@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,7 +26,8 @@ from civicstat.core.asof import as_of_note, choose_as_of, status_note
 from civicstat.core.city import City
 from civicstat.core.errors import InputError, store_busy
 from civicstat.core.schema import IMPLAUSIBLE_DATE_FLAGS
-from civicstat.publish.models import Model, snapshot_models
+from civicstat.publish import incremental
+from civicstat.publish.models import Model, ModelError, snapshot_models
 from civicstat.serve.snapshots import SNAPSHOT_FORMAT, connect_snapshot, read_info
 
 # Every table, view and macro in a snapshot besides request_types, districts and snapshot_info
@@ -34,8 +36,12 @@ from civicstat.serve.snapshots import SNAPSHOT_FORMAT, connect_snapshot, read_in
 # store; the public one then reads its sorted rows and flow tables, attached as `internal`.
 
 
-def publish(city: City, *, now: datetime | None = None) -> dict:
-    """Build both snapshots from the city's store and swap them in. Returns the snapshot info."""
+def publish(city: City, *, now: datetime | None = None, full: bool = False) -> dict:
+    """Build both snapshots from the city's store and swap them in. Returns the snapshot info,
+    with `publish_mode` (incremental or full) and `publish_reason` (why).
+
+    Incremental (civicstat/publish/incremental.py) when the previous snapshots can be brought up
+    to date with the requests changed since; in full when `full` or when they cannot."""
     city.build_dir.mkdir(parents=True, exist_ok=True)
     remove_leftovers(city.build_dir)
     align_links(city)
@@ -56,16 +62,33 @@ def publish(city: City, *, now: datetime | None = None) -> dict:
             raise store_busy(city.store_path, exc) from exc
         _register_request_types(con, city)
         info = _snapshot_info(con, city, built_at)
+        plan = _plan(con, city, info, full)
+        if isinstance(plan, str):
+            mode, reason, start = "full", plan, (None, None)
+            (content,) = con.execute(
+                f"select coalesce(bit_xor({incremental.CONTENT_HASH}), 0) from store.requests"  # noqa: S608
+            ).fetchone()
+            info = _versioned(info, f"{int(content):016x}", rows_since_full=0)
+        else:
+            delta, start = plan
+            mode = "incremental"
+            reason = (f"{delta.count_changed:,} requests changed since ingest run "
+                      f"{delta.since_run} (or the as-of moved past their due time)")
+            info = _versioned(info, delta.content_hash, rows_since_full=delta.rows_since_full)
         version = info["version"]
+        fill_internal = _fill_internal if mode == "full" else _update_internal
+        fill_public = _fill_public if mode == "full" else _update_public
         internal = _write_snapshot(
-            con, city.internal_path, version, lambda db: _fill_internal(con, db, city, info)
+            con, city.internal_path, version, lambda db: fill_internal(con, db, city, info),
+            start_from=start[0],
         )
         # The public rows come from the internal snapshot just written: already sorted and
         # with the derived columns, so the expensive sort runs once.
         con.execute(f"attach '{_sql_path(internal)}' as internal (read_only)")
         try:
             public = _write_snapshot(
-                con, city.public_path, version, lambda db: _fill_public(con, db, city, info)
+                con, city.public_path, version, lambda db: fill_public(con, db, city, info),
+                start_from=start[1],
             )
         except BaseException:
             con.execute("detach internal")
@@ -79,7 +102,62 @@ def publish(city: City, *, now: datetime | None = None) -> dict:
     # kill before this line leaves both snapshots at the old version.
     _swap_in(city.internal_path, internal)
     _swap_in(city.public_path, public)
-    return info
+    return {**info, "publish_mode": mode, "publish_reason": reason}
+
+
+def _plan(con: duckdb.DuckDBPyConnection, city: City, info: dict, full: bool):
+    """(Delta, (previous internal file, previous public file)) for an incremental publish, or
+    the reason to publish in full (a string)."""
+    if full:
+        return "a full publish was asked for"
+    try:
+        incremental.check_models()
+    except ModelError as error:
+        return f"a model cannot be followed incrementally: {error}"
+    previous = _previous_snapshots(city)
+    if isinstance(previous, str):
+        return previous
+    internal, public, old_info = previous
+    con.execute(f"attach '{_sql_path(internal)}' as previous (read_only)")
+    try:
+        delta = incremental.changed_requests(
+            con, old_info, info["as_of"], info["count_requests"], info["recipe"])
+    finally:
+        con.execute("detach previous")
+    return delta if isinstance(delta, str) else (delta, (internal, public))
+
+
+def _previous_snapshots(city: City):
+    """(internal file, public file, internal info) of the published version, or why none can
+    be followed incrementally."""
+    version = _version_of(city.internal_path)
+    if version is None or version != _version_of(city.public_path):
+        return "no previous snapshots"
+    internal, public = city.internal_path.resolve(), city.public_path.resolve()
+    if not (internal.is_file() and public.is_file()):
+        return "no previous snapshots"
+    try:
+        with duckdb.connect(str(internal), read_only=True) as con:
+            frame = con.execute("select * from snapshot_info").df()
+    except duckdb.Error:
+        return "the previous snapshot cannot be read"
+    old = {k: (None if _missing(v) else v) for k, v in frame.iloc[0].to_dict().items()}
+    if old.get("format") != SNAPSHOT_FORMAT or "recipe" not in old:
+        return "the previous snapshot comes from another version of CivicStat"
+    return internal, public, old
+
+
+def _missing(value) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _versioned(info: dict, content: str, *, rows_since_full: int) -> dict:
+    built_at = info["built_at"]
+    return {**info, "version": f"{built_at:%Y%m%dT%H%M%S}-{content[:12]}", "content_hash": content,
+            "rows_since_full": rows_since_full}
 
 
 def snapshots_behind(city: City) -> bool:
@@ -175,11 +253,15 @@ def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _write_snapshot(con: duckdb.DuckDBPyConnection, link: Path, version: str, fill) -> Path:
-    """Write a snapshot to a temporary file, checkpoint and close it, and give it its version's
-    name beside `link` (which _swap_in later points at it). Returns the versioned file."""
+def _write_snapshot(con: duckdb.DuckDBPyConnection, link: Path, version: str, fill,
+                    start_from: Path | None = None) -> Path:
+    """Write a snapshot to a temporary file (a copy of `start_from`, for an incremental
+    publish), checkpoint and close it, and give it its version's name beside `link` (which
+    _swap_in later points at it). Returns the versioned file."""
     tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
+    if start_from is not None:
+        shutil.copyfile(start_from, tmp)
     con.execute(f"attach '{_sql_path(tmp)}' as snap")
     try:
         fill("snap")
@@ -223,8 +305,11 @@ def _register_request_types(con: duckdb.DuckDBPyConnection, city: City) -> None:
     con.execute(
         """
         create temp table request_types as
-        select request_type, arg_max(department, n) as department,
-               arg_max(category, n) as category, sum(n) as count_requests
+        select request_type,
+               -- the most frequent; a tie goes to the first name, so every publish agrees
+               first(department order by n desc, department nulls last) as department,
+               first(category order by n desc, category nulls last) as category,
+               sum(n) as count_requests
         from (
             select request_type, department, category, count(*) as n
             from store.requests group by all
@@ -250,30 +335,29 @@ def _all_types(con: duckdb.DuckDBPyConnection, city: City):
 
 
 def _snapshot_info(con: duckdb.DuckDBPyConnection, city: City, built_at: datetime) -> dict:
-    """Version (build time + content hash), as-of time and counts for both snapshots."""
-    count, content_hash, latest_activity, latest_created, without_status = con.execute(
+    """As-of time and counts for both snapshots (the version and content hash are added by
+    publish: in full from the whole store, incrementally from the changed requests)."""
+    count, latest_activity, latest_created, without_status = con.execute(
         """
         select count(*),
-               coalesce(bit_xor(hash(r)), 0),
                max(greatest(created_at, coalesce(updated_at, created_at),
                             coalesce(closed_at, created_at)))
                    filter (where not coalesce(list_has_any(flags, $implausible), false)),
                max(created_at)
                    filter (where not coalesce(list_has_any(flags, $implausible), false)),
                count(*) filter (where status is null)
-        from store.requests as r  -- hash(r): every column of the row
+        from store.requests
         """,
         {"implausible": list(IMPLAUSIBLE_DATE_FLAGS)},
     ).fetchone()
     as_of, basis = choose_as_of(latest_activity, latest_created, city.as_of)
     notes = [as_of_note(as_of, basis, latest_activity), status_note(without_status, count)]
-    content = f"{int(content_hash):016x}"
     (store_run,) = con.execute("select max(run_id) from store.ingest_runs").fetchone()
     return {
         "format": SNAPSHOT_FORMAT,
-        "version": f"{built_at:%Y%m%dT%H%M%S}-{content[:12]}",
+        "version": None,
         "built_at": built_at,
-        "content_hash": content,
+        "content_hash": None,  # of every request's content (incremental.CONTENT_HASH)
         "as_of": as_of,
         "as_of_basis": basis,  # core/asof.py: data, last_request or city.toml
         "count_without_status": int(without_status),  # volume only, never backlog
@@ -285,6 +369,11 @@ def _snapshot_info(con: duckdb.DuckDBPyConnection, city: City, built_at: datetim
         "count_requests": int(count),
         "store_run": store_run,  # the store's last ingest run this snapshot includes
         "sensitive": json.dumps(city.sensitive, sort_keys=True),
+        # how the pages show districts and which base map they draw: the app reads no city.toml
+        "district_labels": city.district_labels.to_json(),
+        "map_style": city.map_style or "",
+        "recipe": incremental.recipe(city),  # what else the content depends on
+        "rows_since_full": 0,  # requests changed by incremental publishes since the last full one
     }
 
 
@@ -326,13 +415,44 @@ def _fill_internal(con: duckdb.DuckDBPyConnection, db: str, city: City, info: di
     _build_models(con, db, "internal", {"as_of": info["as_of"]})
 
 
-def _fill_public(con: duckdb.DuckDBPyConnection, db: str, city: City, info: dict) -> None:
+def _update_internal(con: duckdb.DuckDBPyConnection, db: str, city: City, info: dict) -> None:
+    """The previous internal snapshot (copied to `db`) brought up to date incrementally."""
+    _drop_inputs(con, db)
+    _write_inputs(con, db, city, info, "internal")
+    _update_models(con, db, "internal", {"as_of": info["as_of"]})
+
+
+def _update_public(con: duckdb.DuckDBPyConnection, db: str, city: City, info: dict) -> None:
+    _drop_inputs(con, db)
     _write_inputs(con, db, city, info, "public")
-    types_of = {
+    _update_models(con, db, "public", {"as_of": info["as_of"], **_sensitive_types(city)})
+
+
+def _drop_inputs(con: duckdb.DuckDBPyConnection, db: str) -> None:
+    for table in ("request_types", "districts", "snapshot_info"):
+        con.execute(f"drop table {db}.{table}")
+
+
+def _update_models(
+    con: duckdb.DuckDBPyConnection, db: str, snapshot: str, values: dict[str, object]
+) -> None:
+    con.execute(f"use {db}")
+    try:
+        incremental.Updater(con, snapshot, values, _build_model).run()
+    finally:
+        con.execute("use memory")
+
+
+def _sensitive_types(city: City) -> dict[str, list[str]]:
+    return {
         tier: [rtype for rtype, its_tier in city.sensitive.items() if its_tier == tier]
         for tier in ("aggregate_only", "no_location")
     }
-    _build_models(con, db, "public", {"as_of": info["as_of"], **types_of})
+
+
+def _fill_public(con: duckdb.DuckDBPyConnection, db: str, city: City, info: dict) -> None:
+    _write_inputs(con, db, city, info, "public")
+    _build_models(con, db, "public", {"as_of": info["as_of"], **_sensitive_types(city)})
 
 
 def _build_models(

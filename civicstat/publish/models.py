@@ -16,6 +16,15 @@ macro, `select <expression> as <name>`), after a header of comment lines:
 - snapshots: internal, public or both: the snapshots it is built in.
 - depends: the models (and inputs) it reads, or none. A public model reads an internal one
   as `internal.<name>`: the internal snapshot is written first and attached under that name.
+- incremental (tables only, optional): how an incremental publish (civicstat/publish/
+  incremental.py) brings the table up to date when a few requests changed:
+  `rebuild` (the default: built again in full from its inputs), `rows by request_id` (one row
+  per request at most: the changed requests' rows are deleted and their new rows inserted),
+  `rows` (rows computed from one request each, no key: the changed requests' old rows are
+  deleted as a multiset and their new rows inserted), or `sums` (counts grouped by the columns
+  not named count_*: the changed requests' old counts are subtracted and their new ones added,
+  per group), optionally `sums; keep: <expression>` naming when a group's row is kept (default:
+  any count_* column not 0; the expression may use window functions over the merged rows).
 
 A model names another only if it declares it: the loader refuses a header key it does not know,
 a missing one, an unknown dependency, a model read but not declared, a cycle, and a `$`
@@ -42,7 +51,8 @@ SNAPSHOT_MODELS_DIR = PROJECT_DIR / "queries" / "snapshot"
 SNAPSHOTS = ("internal", "public")
 MATERIALIZATIONS = ("table", "view", "macro", "scalar_macro")
 REQUIRED_KEYS = ("returns", "params", "materialized", "snapshots", "depends")
-HEADER_KEYS = (*REQUIRED_KEYS, "arguments")
+HEADER_KEYS = (*REQUIRED_KEYS, "arguments", "incremental")
+INCREMENTAL_KINDS = ("rebuild", "rows by request_id", "rows", "sums")
 
 # What publish writes from Python before the models run (from the store and the city's
 # configuration), by snapshot: models may depend on these too.
@@ -83,6 +93,8 @@ class Model:
     params: tuple[Param, ...]
     arguments: tuple[str, ...]
     sql: str  # the file's text, splices filled in
+    incremental: str = "rebuild"  # one of INCREMENTAL_KINDS (tables only)
+    keep: str | None = None  # for `sums`: when a group's row is kept
 
     def statement(self) -> str:
         """The SQL that creates the model (in the current database: names are unqualified)."""
@@ -151,6 +163,7 @@ def parse_model(path: Path) -> Model:
     unknown = set(_SPLICE.findall(text)) - SPLICES.keys()
     if unknown:
         raise ModelError(f"{path}: unknown splices {sorted(unknown)}")
+    incremental, keep = _incremental(path, header.get("incremental"), materialized)
     sql = _SPLICE.sub(lambda m: SPLICES[m.group(1)], text)
     used, declared = set(_BOUND.findall(_COMMENT.sub("", sql))), {p.name for p in params}
     if used != declared:
@@ -165,7 +178,25 @@ def parse_model(path: Path) -> Model:
         params=tuple(params),
         arguments=arguments,
         sql=sql,
+        incremental=incremental,
+        keep=keep,
     )
+
+
+def _incremental(path: Path, value: str | None, materialized: str) -> tuple[str, str | None]:
+    """The `-- incremental:` header: (kind, keep expression or None)."""
+    if value is None:
+        return "rebuild", None
+    if materialized != "table":
+        raise ModelError(f"{path}: '-- incremental:' is for tables")
+    kind, _, keep = (part.strip() for part in value.partition(";"))
+    if kind not in INCREMENTAL_KINDS:
+        raise ModelError(f"{path}: incremental must be one of {INCREMENTAL_KINDS}")
+    if keep:
+        if kind != "sums" or not keep.startswith("keep:"):
+            raise ModelError(f"{path}: only `sums; keep: <expression>` takes an expression")
+        return kind, keep.removeprefix("keep:").strip()
+    return kind, None
 
 
 def order_models(models: list[Model], snapshot: str) -> tuple[Model, ...]:

@@ -3,6 +3,7 @@
 -- materialized: table
 -- snapshots: internal, public
 -- depends: requests
+-- incremental: sums
 with final as (
     select channel, count(*) as count_requests
     from requests

@@ -3,6 +3,7 @@
 -- materialized: table
 -- snapshots: public
 -- depends: none
+-- incremental: rebuild
 with bands (band_order, band_label, low_days, high_days) as (
     values
     (1, 'under 1 day', 0.0, 1.0),

@@ -3,6 +3,7 @@
 -- materialized: table
 -- snapshots: internal
 -- depends: store.ingest_runs
+-- incremental: rebuild
 with final as (
     select * from store.ingest_runs
 )

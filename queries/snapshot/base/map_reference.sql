@@ -3,6 +3,7 @@
 -- materialized: table
 -- snapshots: public
 -- depends: districts, requests
+-- incremental: rebuild
 with final as (
     select
         coalesce(

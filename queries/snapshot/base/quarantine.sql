@@ -3,6 +3,7 @@
 -- materialized: table
 -- snapshots: internal
 -- depends: store.quarantine
+-- incremental: rebuild
 with final as (
     select * from store.quarantine
 )

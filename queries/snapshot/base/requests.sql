@@ -3,6 +3,7 @@
 -- materialized: table
 -- snapshots: internal
 -- depends: store.requests
+-- incremental: rows by request_id
 -- The columns are the canonical schema's (civicstat/core/schema.py) and the derived ones, spliced
 -- in from Python; the as-of time they use is bound. Sorted once here: the public snapshot's rows
 -- are read from this table in this order.

@@ -3,6 +3,7 @@
 -- materialized: table
 -- snapshots: internal, public
 -- depends: store.requests
+-- incremental: rebuild
 with final as (
     select
         source,

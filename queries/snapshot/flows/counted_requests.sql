@@ -3,6 +3,7 @@
 -- materialized: table
 -- snapshots: public
 -- depends: performance_requests
+-- incremental: rows
 -- Periods are whole days. Sorted by day and then days_to_close, so a period's rows are contiguous
 -- and arrive nearly in order: DuckDB's exact quantiles run two to three times faster on them.
 with final as (

@@ -3,6 +3,7 @@
 -- materialized: table
 -- snapshots: public
 -- depends: counted_requests, days_to_close_bands
+-- incremental: sums
 -- A request's band is the last whose low_days it reaches: the bands' lower bounds are read once,
 -- as one list, so each row is only compared with a few numbers (no join).
 with bounds as (

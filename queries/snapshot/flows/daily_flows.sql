@@ -3,6 +3,7 @@
 -- materialized: table
 -- snapshots: internal
 -- depends: performance_requests
+-- incremental: sums
 -- Periods are whole days, so sums over days give the same counts as the request rows, cheaply:
 -- open at midnight of day D = created before D − stopped being open before D (a request closed
 -- before it was created stops on the day it was created). The public snapshot copies this table

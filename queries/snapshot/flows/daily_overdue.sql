@@ -3,6 +3,7 @@
 -- materialized: table
 -- snapshots: internal
 -- depends: performance_requests
+-- incremental: sums
 -- A request becomes open and past due on its due day, or the day it was created if it was already
 -- due then, while still open; it stops being so the day it is closed, after its due time. Days run
 -- into the future (due dates after the as-of time): so, like open_now and daily_flows,

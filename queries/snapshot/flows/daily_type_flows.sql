@@ -3,6 +3,7 @@
 -- materialized: table
 -- snapshots: internal, public
 -- depends: daily_flows
+-- incremental: sums
 -- Queries that neither group nor filter by district or channel read it through scoped_type_flows.
 with final as (
     select

@@ -3,6 +3,7 @@
 -- materialized: table
 -- snapshots: internal
 -- depends: performance_requests
+-- incremental: sums
 -- With daily_flows this gives the requests open at any midnight D from the days on and after D
 -- only (which are few: periods end at the as-of day):
 --   open at D = count_open − Σ_{day ≥ D} (count_created − count_closed),

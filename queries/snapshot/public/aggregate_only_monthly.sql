@@ -3,6 +3,7 @@
 -- materialized: table
 -- snapshots: public
 -- depends: internal.performance_requests
+-- incremental: sums
 -- Read from the internal snapshot: the public one has no rows of these types. The public pages
 -- show these counts with small counts suppressed.
 with final as (

@@ -3,6 +3,7 @@
 -- materialized: table
 -- snapshots: public
 -- depends: internal.daily_flows
+-- incremental: sums
 -- Grouped by request type, so copied, not recounted from the requests (and in the same order).
 with final as (
     select * from internal.daily_flows

@@ -3,6 +3,7 @@
 -- materialized: table
 -- snapshots: public
 -- depends: internal.open_now
+-- incremental: sums
 -- Grouped by request type, so copied, not recounted from the requests (and in the same order).
 with final as (
     select * from internal.open_now

@@ -3,6 +3,7 @@
 -- materialized: table
 -- snapshots: public
 -- depends: internal.requests
+-- incremental: rows by request_id
 -- The column lists are spliced in from civicstat/core/privacy.py (public_select_list) and
 -- civicstat/core/definitions.py. Plain filters on the type (no join), so the rows stream through
 -- in the internal snapshot's order (created_at), sorted once there.

@@ -3,6 +3,7 @@
 -- materialized: table
 -- snapshots: internal
 -- depends: performance_requests, request_types
+-- incremental: rows
 -- Sorted by department, day and days_to_close: a department's rows of a period are contiguous (a
 -- department filter reads only them) and reach the quantile nearly in order, which makes DuckDB's
 -- exact quantiles several times faster than on rows in created_at order. The sort compares each

@@ -3,6 +3,7 @@
 -- materialized: table
 -- snapshots: internal
 -- depends: requests
+-- incremental: sums; keep: max(count_applicable) over (partition by source) > 0
 with filled_counts as (
     select
         coalesce(source, '(unknown)') as source,

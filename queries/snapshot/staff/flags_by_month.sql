@@ -3,6 +3,7 @@
 -- materialized: table
 -- snapshots: internal
 -- depends: requests, is_not_duplicate
+-- incremental: rebuild
 with requests_by_month as (
     select
         coalesce(source, '(unknown)') as source,

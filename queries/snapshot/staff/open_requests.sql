@@ -3,6 +3,7 @@
 -- materialized: table
 -- snapshots: internal
 -- depends: performance_requests
+-- incremental: rows by request_id
 -- Typically 1–5% of the rows, for the Backlog page and the scorecard's overdue column. Sorted by
 -- due date (then id), as the overdue list is: its first rows are the most overdue.
 with final as (

@@ -3,6 +3,7 @@
 -- materialized: table
 -- snapshots: internal
 -- depends: quarantine, ingest_runs
+-- incremental: rebuild
 with final as (
     select
         coalesce(q.reason, '(no reason)') as reason,

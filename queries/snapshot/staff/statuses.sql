@@ -3,6 +3,7 @@
 -- materialized: table
 -- snapshots: internal
 -- depends: requests
+-- incremental: sums
 with final as (
     select status, count(*) as count_requests
     from requests

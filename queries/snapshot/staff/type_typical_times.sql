@@ -3,6 +3,7 @@
 -- materialized: table
 -- snapshots: internal
 -- depends: performance_requests, snapshot_info
+-- incremental: rebuild
 -- The request explorer compares one request with its type.
 with as_of as (
     select as_of::timestamp as as_of from snapshot_info  -- typed even when NULL (an empty store)
