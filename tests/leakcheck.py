@@ -24,6 +24,8 @@ COUNT_PHRASE = re.compile(
     re.IGNORECASE,
 )
 WITHHELD_PREFIXES = ("fewer than", "too few")
+# A status against a target (the Overview's on-time bars): it tells a withheld rate's range.
+STATUS_WORDS = re.compile(r"\b(?:on|off|near) target\b", re.IGNORECASE)
 LEGEND_ITEM = re.compile(r"</span>([^<]*)</span>")
 # Table columns that hold counts (and not rates, durations or changes).
 COUNT_COLUMN = re.compile(r"request|open|closed|count|due|rows", re.IGNORECASE)
@@ -75,6 +77,16 @@ def plotly_leaks(spec: dict, k: int, *, rates_rest_on_few: bool = False) -> list
         for text in texts({key: trace.get(key) for key in ("text", "customdata", "hovertext")}):
             if any(is_small(n, k) for n in count_phrases(text)):
                 leaks.append(f"text {text!r}")
+        if rates_rest_on_few:  # a status against a target tells a withheld rate's range
+            for text in texts({key: trace.get(key) for key in ("text", "customdata", "hovertext",
+                                                               "x", "y")}):
+                if STATUS_WORDS.search(text):
+                    leaks.append(f"text {text!r}: a status of a withheld rate")
+        colours = (trace.get("marker") or {}).get("color")
+        if isinstance(colours, list):  # a colour per point: none for a point not drawn
+            undrawn = {str(c) for v, c in zip(drawn, colours, strict=False) if v is None}
+            if len(undrawn) > 1:
+                leaks.append(f"{trace.get('name')}: points not drawn coloured by class {undrawn}")
     for name in ("xaxis", "yaxis"):
         axis = layout.get(name, {})
         value_range = axis.get("range") or []
@@ -83,6 +95,8 @@ def plotly_leaks(spec: dict, k: int, *, rates_rest_on_few: bool = False) -> list
     for annotation in layout.get("annotations", []):
         if any(is_small(n, k) for n in count_phrases(annotation.get("text", ""))):
             leaks.append(f"annotation {annotation['text']!r}")
+        if rates_rest_on_few and STATUS_WORDS.search(annotation.get("text", "")):
+            leaks.append(f"annotation {annotation['text']!r}: a status of a withheld rate")
     return leaks
 
 

@@ -178,6 +178,13 @@ def test_the_leak_checks_catch_what_they_look_for():
     spec = {"data": [{"type": "bar", "orientation": "h", "x": [2, 1], "text": ["2 requests"]}],
             "layout": {"xaxis": {"range": [0, 2]}}}
     assert len(leakcheck.plotly_leaks(spec, K)) == 3
+    # a withheld rate with a status colour or words against its goal (issue 13, item 4)
+    rates = {"data": [{"type": "bar", "orientation": "h", "x": [None, None],
+                       "marker": {"color": ["#009E73", "#D55E00"]},
+                       "text": ["too few", "too few ○ off target"]}],
+             "layout": {"xaxis": {"tickformat": ".0%"},
+                        "annotations": [{"text": "40% ● on target"}]}}
+    assert len(leakcheck.plotly_leaks(rates, K, rates_rest_on_few=True)) == 3
     deck = {"layers": [{"id": "density", "data": [
         {"requests": "fewer than 3", "fill": [1, 2, 3]}, {"requests": "fewer than 3",
                                                           "fill": [4, 5, 6]}]}]}

@@ -24,6 +24,7 @@ import math
 
 import pandas as pd
 
+from civicstat.core import privacy
 from civicstat.core.values import missing
 
 DEFAULT_ON_TIME_GOAL = 0.80
@@ -36,6 +37,15 @@ STATUS_LABELS = {
     "too_few": "– Too few to judge",
 }
 SCORED = ("green", "amber", "red")
+# A score resting on fewer requests than this (1 to FEW_REQUESTS - 1) is shown with a warning:
+# one late request of three moves the on-time rate by a third.
+FEW_REQUESTS = 5
+FEW_MARK = "⚠"
+# The metrics a row is scored on: (score column, words naming it, the column of its basis).
+METRICS = (
+    ("on_time_score", "on time", "count_on_time_eligible"),
+    ("median_score", "median", "count_with_days_to_close"),
+)
 
 
 def status_label(value: object) -> str:
@@ -46,8 +56,63 @@ def status_label(value: object) -> str:
     return STATUS_LABELS.get(str(value), STATUS_LABELS["too_few"])
 
 
+def status_text(row: pd.Series) -> str:
+    """The status words of a scored row as the scorecard shows them: the status, and when it is
+    below target the metric(s) that put it there ("○ Off target: median"), since the row's
+    status is its LOWEST metric score and the other metric may well be green; "⚠ n requests"
+    when the score rests on n = 1 to FEW_REQUESTS - 1 requests ("● On target ⚠ 3")."""
+    found = row["score_status"]
+    text = status_label(found)
+    if found in ("amber", "red"):
+        named = [words for column, words, _ in METRICS if row.get(f"{column}_status") == found]
+        if named:
+            text += ": " + " + ".join(named)
+    basis = score_basis(row)
+    if is_few(basis):
+        text += f" {FEW_MARK} {int(basis)}"
+    return text
+
+
+def score_basis(row: pd.Series) -> float | None:
+    """The fewest requests any of the row's metric scores rests on (None when unscored): the
+    due requests for the on-time rate, the closed ones for the median."""
+    bases = [_number(row.get(basis)) for column, _, basis in METRICS
+             if _number(row.get(column)) is not None]
+    bases = [b for b in bases if b is not None]
+    return min(bases) if bases else None
+
+
+def is_few(basis: object) -> bool:
+    """THE few-requests rule: a score resting on 1 to FEW_REQUESTS - 1 requests gets a warning."""
+    number = _number(basis)
+    return number is not None and 0 < number < FEW_REQUESTS
+
+
+FEW_NOTE = (f"{FEW_MARK} n: the score rests on fewer than {FEW_REQUESTS} requests (due, "
+            "or closed for the median), so one request more or less can change its colour.")
+
+
+def on_time_goal(department: object, goals: dict[str, dict[str, float]]) -> tuple[float, str]:
+    """A department's on-time goal and where it comes from: city.toml's
+    `[goals."Department"] on_time_rate`, else the city default (DEFAULT_ON_TIME_GOAL)."""
+    goal = goals.get(str(department), {}) if not missing(department) and department else {}
+    value = goal.get("on_time_rate")
+    if value is None:
+        return DEFAULT_ON_TIME_GOAL, "city default"
+    return float(value), "city.toml"
+
+
+def on_time_status(rate: object, goal: float) -> str | None:
+    """The status of an on-time rate against its goal, by the scorecard's rule (its on-time
+    metric's score and colour): 'green', 'amber', 'red' or None without a rate."""
+    return status(ratio_score(rate, goal, lower_is_better=False))
+
+
+PUBLIC_STATUS_WORDS = {"green": "on target", "amber": "near target", "red": "off target"}
+
+
 def _number(value: object) -> float | None:
-    if value is None or pd.isna(value):
+    if missing(value):
         return None
     return float(value)
 
@@ -106,11 +171,11 @@ GOAL_COLUMNS = ["on_time_goal", "on_time_goal_source", "median_goal_days", "prev
 def row_goals(row: pd.Series, level: str, goals: dict[str, dict[str, float]]) -> dict:
     """This row's on-time goal and median-days targets (current and previous period)."""
     goal = goals.get(row["department"] or "", {}) if row["department"] else {}
-    on_time = goal.get("on_time_rate")
+    on_time, on_time_source = on_time_goal(row["department"], goals)
     median = goal.get("median_days") if level == "department" else None
     return {
-        "on_time_goal": float(on_time) if on_time is not None else DEFAULT_ON_TIME_GOAL,
-        "on_time_goal_source": "city.toml" if on_time is not None else "city default",
+        "on_time_goal": on_time,
+        "on_time_goal_source": on_time_source,
         "median_goal_days": float(median) if median is not None else row["median_target_days"],
         "prev_median_goal_days": (
             float(median) if median is not None else row["prev_median_target_days"]
@@ -172,7 +237,10 @@ closed exactly on target; a request type uses its own target.
 or target ÷ actual (median days, where lower is better), so 1.00 is exactly on target. CityScore
 averages its metrics; here a row's score is the *lowest* of them, so a fast median cannot hide a
 missed on-time goal. Green ● is 1 or more, amber ◐ is {AMBER_FLOOR:.1f} up to 1, red ○ is below
-{AMBER_FLOOR:.1f}.
+{AMBER_FLOOR:.1f}. The status names the metric that sets it ("○ Off target: median"):
+the other metric may be on target, and its cell green. {FEW_MARK} and a number: the score rests on
+fewer than {FEW_REQUESTS} requests (due ones for the on-time rate, closed ones for the median), so
+a single request can change its colour.
 
 **Figures.** Requests created in the period, duplicates left out. Median and 90th percentile:
 days from created to closed, of those closed. On time: closed by the due date, of those closed or
@@ -207,3 +275,94 @@ def load_goals(city_dir) -> dict[str, dict[str, float]]:
         return load_city(city_dir).goals
     except (CityConfigError, OSError):
         return {}
+
+
+# --- where: departments × districts ---------------------------------------------------------------
+
+# The figures a department × district grid may show (department_by_district.sql's columns):
+# label, and the column of the basis each rests on.
+GRID_METRICS = {
+    "on_time_rate": ("On-time rate", "count_on_time_eligible"),
+    "median_days_to_close": ("Median days to close", "count_with_days_to_close"),
+    "count_requests": ("Requests", "count_requests"),
+}
+
+
+def district_grid(frame: pd.DataFrame, metric: str, goals: dict[str, dict[str, float]],
+                  district_order: list[str] | None = None) -> dict[str, pd.DataFrame]:
+    """department_by_district.sql's rows as grids, one row per department and one column per
+    district (in `district_order`, else as they come): "value" (the metric), "basis" (the
+    requests it rests on) and "status" (the on-time rate against the department's goal by the
+    scorecard's rule; None for the other metrics)."""
+    if metric not in GRID_METRICS:
+        raise ValueError(f"unknown grid metric {metric!r}")
+    basis = GRID_METRICS[metric][1]
+    rows = frame.assign(
+        status=[on_time_status(rate, on_time_goal(dept, goals)[0]) if metric == "on_time_rate"
+                else None for dept, rate in zip(frame["department"], frame["on_time_rate"],
+                                                strict=True)]
+    )
+    columns = district_order or list(dict.fromkeys(rows["district"]))
+    columns = [c for c in columns if c in set(rows["district"])] + [
+        c for c in dict.fromkeys(rows["district"]) if c not in set(columns)]
+    grids = {}
+    for name, column in (("value", metric), ("basis", basis), ("status", "status")):
+        grid = rows.pivot(index="department", columns="district", values=column)
+        grid = grid.reindex(columns=columns)
+        grid = grid.astype(object).where(grid.notna(), None)
+        grid.columns.name = None
+        grids[name] = grid
+    return grids
+
+
+# --- the public's view of targets ----------------------------------------------------------------
+
+PUBLIC_STATUS_MARKS = {"green": "●", "amber": "◐", "red": "○"}
+
+
+def public_status_words(found: str | None) -> str:
+    """A public status in words with its symbol ("○ off target"), never colour alone."""
+    if found not in PUBLIC_STATUS_WORDS:
+        return ""
+    return f"{PUBLIC_STATUS_MARKS[found]} {PUBLIC_STATUS_WORDS[found]}"
+
+
+def judge_on_time(frame: pd.DataFrame, goals: dict[str, dict[str, float]], k: int,
+                  department_column: str = "group_value") -> pd.DataFrame:
+    """Public rows (breakdown.sql's) with each one's on-time goal (its department's, as on the
+    scorecard), the status of its on-time rate against it by the scorecard's rule, and that
+    status in words. A rate the k rule withholds gets no status (a colour would tell its range):
+    its words say "too few to judge"."""
+    out = frame.copy()
+    out["on_time_goal"] = [on_time_goal(d, goals)[0] for d in out[department_column]]
+    statuses, words = [], []
+    for rate, goal, due in zip(out["on_time_rate"], out["on_time_goal"],
+                               out["count_on_time_eligible"], strict=True):
+        if not privacy.is_shown("on_time_rate", due, k):
+            statuses.append(None)
+            words.append("too few to judge")
+            continue
+        found = on_time_status(rate, goal)
+        statuses.append(found)
+        words.append(public_status_words(found) or "no requests due")
+    out["on_time_status"] = pd.Series(statuses, index=out.index, dtype=object)
+    out["on_time_status_words"] = words
+    return out
+
+
+def goal_words(goal: float) -> str:
+    """An on-time goal in words: "the goal: 80% closed by the due date"."""
+    return f"goal: {goal:.0%} closed within the target time"
+
+
+def target_words(hours: object) -> str:
+    """A request type's target time in words: "3 days", "1 day", "36 hours", "no target"."""
+    value = _number(hours)
+    if value is None:
+        return "no target"
+    if value % 24 == 0:
+        days = int(value // 24)
+        return f"{days} day{'s' if days != 1 else ''}"
+    if value < 48:
+        return f"{value:g} hour{'s' if value != 1 else ''}"
+    return f"{value / 24:.1f} days"

@@ -238,6 +238,54 @@ def backlog_over_time(frame: pd.DataFrame, k: int) -> go.Figure:
     return _hide_scale_if_nothing_drawn(fig, drawn_all, "yaxis", k)
 
 
+@cached_figure
+def against_goal(
+    labels: list[str],
+    values: list[float | None],
+    goals: list[float],
+    statuses: list[str | None],
+    hover: list[str],
+    text: list[str],
+    *,
+    x_title: str,
+) -> go.Figure:
+    """Horizontal bars of a rate against each row's goal, highest first: each bar in its status
+    colour (STATUS_COLORS: Okabe-Ito green, orange, vermillion), the rate and status in words
+    under the row's name (`text`: never colour alone, and clear of bars and goal marks at any
+    width), the goal a black line (one across the chart when every row has the same goal, else a
+    mark on each bar). `values` as privacy.drawn gives them: a withheld rate has no bar and no
+    colour, and its words say so; its goal is still drawn (a goal is the city's, not the data's).
+    `labels` are names from the data (shown as text, see `plain`); `hover` is HTML."""
+    rows = [f"{plain(label)}<br>{html.escape(words)}"
+            for label, words in zip(labels, text, strict=True)]
+    fig = go.Figure(go.Bar(
+        x=values, y=rows, orientation="h",
+        marker={"color": [STATUS_COLORS.get(s) if v is not None else "#bbbbbb"
+                          for v, s in zip(values, statuses, strict=True)],
+                "line": {"color": "#333", "width": 0.5}},
+        customdata=hover, hovertemplate="%{customdata}<extra></extra>",
+    ))
+    _layout(fig, y_title="", height=max(240, 46 * len(rows) + 80))
+    fig.update_layout(
+        hovermode="closest", showlegend=False, margin={"l": 10, "r": 20, "t": 30, "b": 10},
+        yaxis={"autorange": "reversed", "gridcolor": "rgba(0,0,0,0)", "automargin": True},
+        xaxis={"title": x_title, "range": [0, 1.04], "tickformat": ".0%",
+               "gridcolor": "#e5e5e5"},
+    )
+    if len(set(goals)) == 1:
+        fig.add_vline(x=goals[0], line_color="#000", line_width=2, line_dash="dash",
+                      annotation_text=f"Goal {goals[0]:.0%}", annotation_position="top")
+    else:
+        for index, goal in enumerate(goals):
+            fig.add_shape(type="line", x0=goal, x1=goal, y0=index - 0.45, y1=index + 0.45,
+                          xref="x", yref="y", line={"color": "#000", "width": 3})
+        fig.add_annotation(x=goals[0], y=0, yshift=22, text="goal", showarrow=False,
+                           font={"size": 12})
+    if values and all(v is None for v in values):
+        fig.update_layout(xaxis={"visible": False})
+    return fig
+
+
 # --- staff pages --------------------------------------------------------------------------------
 # Names come from the source data: they are HTML-escaped before plotly sees them (plotly reads a
 # few tags, links included, in its text).

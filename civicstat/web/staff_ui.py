@@ -15,8 +15,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from civicstat.core import explorer, figures, privacy
-from civicstat.core.scorecard import status_label
+from civicstat.core import explorer, figures, privacy, scorecard
 from civicstat.core.values import missing
 from civicstat.exports.formats import to_csv
 from civicstat.serve.snapshots import SnapshotMissing
@@ -70,55 +69,70 @@ def _fmt(pattern: str):
     return apply
 
 
-# (column, label, format, help) of the scorecard table, left to right.
+# (column, label, format, help) of the scorecard table, left to right: the figures and their
+# targets, narrow enough to read at 1366 px without scrolling sideways (SCORECARD_CHANGES, the
+# score, the changes against the previous period and the commitments, are a second table below).
 SCORECARD_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
-    ("status_text", "Status", "{}", "Against target: the lowest of the metric scores"),
-    ("score", "Score", "{:.2f}", "Lowest of on-time ÷ goal and target ÷ median days; 1 = on target"),
+    ("status_text", "Status", "{}", "Against target: the lowest of the metric scores, and the "
+     "metric that sets it; ⚠ n: the score rests on only n requests"),
     ("count_requests", "Requests", "{:,.0f}", "Created in the period (duplicates left out)"),
-    ("change_count_requests", "± req.", "{:+.0%}", "Change against the previous period"),
     ("median_days_to_close", "Median days", "{days}", "Median days to close, requests created "
      "in the period and closed"),
     ("median_goal_days", "Target", "{days}", "Median days target (see How targets are set)"),
-    ("change_median_days_to_close", "± med.", "{+days}", "Change in days against the previous "
-     "period"),
+    ("on_time_rate", "On time", "{:.0%}", "Closed by the due date, of those closed or past due"),
+    ("on_time_goal", "Goal", "{:.0%}", "On-time goal (see How targets are set)"),
+    ("count_open", "Open", "{:,.0f}", "Open at the end of the period"),
+    ("count_overdue", "Overdue", "{:,.0f}", "Open and past due at the end of the period"),
+)
+SCORECARD_CHANGES: tuple[tuple[str, str, str, str], ...] = (
+    ("score", "Score", "{:.2f}", "Lowest of on-time ÷ goal and target ÷ median days; 1 = on target"),
+    ("change_score", "± score", "{:+.2f}", "Change in the score against the previous period"),
+    ("change_count_requests", "± requests", "{:+.0%}", "Change against the previous period"),
+    ("change_median_days_to_close", "± median", "{+days}", "Change in days against the "
+     "previous period"),
     ("p90_days_to_close", "P90 days", "{days}", "90th percentile: 90% of the closed requests "
      "closed within this many days"),
     ("change_p90_days_to_close", "± P90", "{+days}", "Change in days against the previous period"),
-    ("on_time_rate", "On time", "{:.0%}", "Closed by the due date, of those closed or past due"),
-    ("on_time_goal", "Goal", "{:.0%}", "On-time goal (see How targets are set)"),
     ("change_on_time_rate", "± on time", "{pts}", "Change in the on-time rate against the previous "
      "period (percentage points)"),
-    ("count_open", "Open", "{:,.0f}", "Open at the end of the period"),
     ("change_count_open", "± open", "{:+,.0f}", "Change against the end of the previous period"),
-    ("count_overdue", "Overdue", "{:,.0f}", "Open and past due at the end of the period"),
-    ("change_count_overdue", "± over.", "{:+,.0f}", "Change against the end of the previous "
+    ("change_count_overdue", "± overdue", "{:+,.0f}", "Change against the end of the previous "
      "period"),
 )
+# Column widths in pixels of the first table: with the name (170) and the row selector they add
+# up to under 900 px, the table's width on a 1366 px screen with the sidebar open.
+_WIDTHS = {"Status": 205, "Requests": 74, "Median days": 90, "Target": 66, "On time": 66,
+           "Goal": 56, "Open": 60, "Overdue": 72}
+NAME_WIDTH = 170
+# The cells filled with a status colour, and the status column deciding each fill.
+SCORECARD_FILLS = {
+    "Status": "score_status", "Score": "score_status",
+    "On time": "on_time_score_status", "Median days": "median_score_status",
+}
 
 
-def scorecard_display(scored: pd.DataFrame, name_label: str, total_label: str) -> pd.DataFrame:
-    """The scored frame as the table people read: a name column, then SCORECARD_COLUMNS."""
+def scorecard_display(scored: pd.DataFrame, name_label: str, total_label: str,
+                      columns=SCORECARD_COLUMNS) -> pd.DataFrame:
+    """The scored frame as the table people read: a name column, then `columns`
+    (SCORECARD_COLUMNS or SCORECARD_CHANGES), and with the changes the row's commitments."""
     names = [total_label if total else key
              for key, total in zip(scored["group_key"], scored["is_total"], strict=True)]
     table = pd.DataFrame({name_label: names}, index=range(len(scored)))
-    if "commitments" in scored:  # the row's commitments and how they stand (web/commitments.py)
-        table["Commitments"] = scored["commitments"].to_numpy()
-    status_text = [status_label(s) for s in scored["score_status"]]
-    for column, label, _, _ in SCORECARD_COLUMNS:
+    status_text = [scorecard.status_text(row) for _, row in scored.iterrows()]
+    for column, label, _, _ in columns:
         values = status_text if column == "status_text" else scored[column].to_numpy()
         table[label] = values
+    if "commitments" in scored and columns is SCORECARD_CHANGES:  # web/commitments.py
+        table["Commitments"] = scored["commitments"].to_numpy()
     return table
 
 
 def _scorecard_styles(scored: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     styles = pd.DataFrame("", index=table.index, columns=table.columns)
-    fills = {
-        "Status": "score_status", "Score": "score_status",
-        "On time": "on_time_score_status", "Median days": "median_score_status",
-    }
-    for label, status_column in fills.items():
-        styles[label] = [f"background-color: {STATUS_FILL[s]}" if s in STATUS_FILL else ""
-                         for s in scored[status_column]]
+    for label, status_column in SCORECARD_FILLS.items():
+        if label in styles:
+            styles[label] = [f"background-color: {STATUS_FILL[s]}" if s in STATUS_FILL else ""
+                             for s in scored[status_column]]
     total = scored["is_total"].to_numpy()
     styles.loc[total, :] = styles.loc[total, :] + "; font-weight: 700"
     return styles
@@ -126,19 +140,8 @@ def _scorecard_styles(scored: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame
 
 def scorecard_table(scored: pd.DataFrame, *, name_label: str, total_label: str, key: str,
                     on_select) -> None:
-    """The sortable scorecard with red/amber/green fills; clicking a row calls on_select(key)."""
-    table = scorecard_display(scored, name_label, total_label)
-    formats = {label: _fmt(fmt) for _, label, fmt, _ in SCORECARD_COLUMNS}
-    styler = (
-        table.style.format(formats)
-        .apply(lambda _: _scorecard_styles(scored, table), axis=None)
-    )
-    helps = {label: st.column_config.Column(label, help=text,
-                                            width="small" if column.startswith("change_") else None)
-             for column, label, _, text in SCORECARD_COLUMNS}
-    helps[name_label] = st.column_config.Column(name_label, pinned=True, width="medium")
-    helps["Commitments"] = st.column_config.Column(
-        "Commitments", help="Commitments recorded for this row, and how they stand now")
+    """The sortable scorecard with red/amber/green fills; clicking a row calls on_select(key).
+    Below it, the same rows' changes against the previous period."""
     keys = scored["group_key"].tolist()
     totals = scored["is_total"].tolist()
 
@@ -147,11 +150,62 @@ def scorecard_table(scored: pd.DataFrame, *, name_label: str, total_label: str, 
         if rows and not totals[rows[0]]:
             on_select(keys[rows[0]])
 
-    st.dataframe(
-        styler, hide_index=True, width="stretch", column_config=helps, key=key,
-        on_select=selected, selection_mode="single-row",
-        height=min(35 * (len(table) + 1) + 3, 720),
+    table = scorecard_display(scored, name_label, total_label)
+    _scorecard_frame(scored, table, SCORECARD_COLUMNS, name_label, key=key, on_select=selected)
+    if any(scorecard.is_few(scorecard.score_basis(row)) for _, row in scored.iterrows()):
+        st.caption(scorecard.FEW_NOTE)
+    st.markdown("**Score, change against the previous period, commitments**")
+    changes = scorecard_display(scored, name_label, total_label, SCORECARD_CHANGES)
+    _scorecard_frame(scored, changes, SCORECARD_CHANGES, name_label, key=f"{key}_changes")
+
+
+def _scorecard_frame(scored: pd.DataFrame, table: pd.DataFrame, columns, name_label: str, *,
+                     key: str, on_select=None) -> None:
+    formats = {label: _fmt(fmt) for _, label, fmt, _ in columns}
+    styler = (
+        table.style.format(formats)
+        .apply(lambda _: _scorecard_styles(scored, table), axis=None)
     )
+    config = {label: st.column_config.Column(label, help=text, width=_WIDTHS.get(label))
+              for _, label, _, text in columns}
+    config[name_label] = st.column_config.Column(name_label, pinned=True, width=NAME_WIDTH)
+    config["Commitments"] = st.column_config.Column(
+        "Commitments", help="Commitments recorded for this row, and how they stand now")
+    selection = {"on_select": on_select, "selection_mode": "single-row"} if on_select else {}
+    st.dataframe(
+        styler, hide_index=True, width="stretch", column_config=config, key=key,
+        height=min(35 * (len(table) + 1) + 3, 720), **selection,
+    )
+
+
+GRID_FORMATS = {"on_time_rate": "{:.0%}", "median_days_to_close": "{days}",
+                "count_requests": "{:,.0f}"}
+
+
+def district_grid_table(grids: dict[str, pd.DataFrame], metric: str, key: str) -> None:
+    """A department × district grid (scorecard.district_grid) as a table: each cell the metric,
+    "⚠" beside one resting on fewer than scorecard.FEW_REQUESTS requests, an on-time cell filled
+    with its status colour against the department's goal (the scorecard's rule) and named in
+    words in its tooltip-free text ("62% ○"), never colour alone."""
+    write = _fmt(GRID_FORMATS[metric])
+    marks = {"green": " ●", "amber": " ◐", "red": " ○"}
+    values, bases, statuses = grids["value"], grids["basis"], grids["status"]
+    text = pd.DataFrame(index=values.index, columns=values.columns, dtype=object)
+    for district in values.columns:
+        text[district] = [
+            "" if missing(v) else write(v) + marks.get(s, "")
+            + (f" {scorecard.FEW_MARK}" if scorecard.is_few(b) else "")
+            for v, b, s in zip(values[district], bases[district], statuses[district], strict=True)
+        ]
+    table = text.reset_index().rename(columns={"department": "Department"})
+    fills = statuses.map(lambda s: f"background-color: {STATUS_FILL[s]}" if s in STATUS_FILL
+                         else "").reset_index(drop=True)
+    styler = table.style.apply(
+        lambda frame: pd.concat([pd.Series("", index=frame.index, name="Department"), fills],
+                                axis=1).set_axis(frame.columns, axis=1), axis=None)
+    config = {"Department": st.column_config.TextColumn("Department", pinned=True, width="medium")}
+    st.dataframe(styler, hide_index=True, width="stretch", key=key, column_config=config,
+                 height=min(35 * (len(table) + 1) + 3, 560))
 
 
 AGING_COLUMNS = {  # backlog_aging.sql's figures, as people read them

@@ -403,42 +403,6 @@ def top_request_types(types: pd.DataFrame, k: int, limit: int = 10, image=None) 
     data_table(top, {"group_value": ("Request type", "text"), **BREAKDOWN_COLUMNS}, k)
 
 
-def on_time_by_department(departments: pd.DataFrame, k: int, image=None) -> list[str]:
-    """On-time rate per department (breakdown.sql by department) as bars and a table; returns the
-    same in plain words, one sentence per department, for `bullets`. `image`: as for
-    top_request_types."""
-    from civicstat.web import chart_images, charts
-
-    rated = departments[departments["count_on_time_eligible"] > 0].sort_values(
-        "on_time_rate", ascending=False
-    )
-    if rated.empty:
-        st.info("No requests were due in this period.")
-        return []
-    lengths, labels = _bars(rated, "on_time_rate", k)
-    chart_images.show(
-        charts.ranked_bars(
-            [str(v) for v in rated["group_value"]], lengths, _breakdown_hover(rated, k),
-            x_title="Share of due requests closed on time",
-            color=charts.OKABE_ITO[2], percent=True, text=labels,
-        ),
-        "Share of due requests closed on time, by department", image,
-    )
-    sentences = [
-        figures.on_time_sentence(
-            str(r.group_value), int(r.count_on_time), int(r.count_on_time_eligible), k
-        )
-        for r in rated.itertuples()
-    ]
-    data_table(
-        rated,
-        {"group_value": ("Department", "text"), "count_on_time": ("Closed on time", "count"),
-         "count_on_time_eligible": ("Due", "count"), **BREAKDOWN_COLUMNS},
-        k,
-    )
-    return sentences
-
-
 def bullets(lines: list[str], columns: int = 1) -> None:
     """Plain-text lines as a bulleted list (Markdown-escaped), split over `columns` columns."""
     if not lines:

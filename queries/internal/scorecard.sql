@@ -1,4 +1,4 @@
--- returns: one row per department (level 'department') or request type (level 'request_type'), plus one row for all of them (is_total), with the department it belongs to (the department filter for the total row), and requests created in the period and in the previous period of the same length, median and 90th-percentile days to close, on-time numerator, denominator and rate, the median target in days (the median over those requests of their type's target), and the requests open and overdue at the end of each period (definitions: civicstat/core/definitions.py)
+-- returns: one row per department (level 'department') or request type (level 'request_type'), plus one row for all of them (is_total), with the department it belongs to (the department filter for the total row), and requests created in the period and in the previous period of the same length, median and 90th-percentile days to close with the closed requests they rest on (count_with_days_to_close), on-time numerator, denominator and rate, the median target in days (the median over those requests of their type's target), and the requests open and overdue at the end of each period (definitions: civicstat/core/definitions.py)
 -- params: level VARCHAR, start TIMESTAMP, end TIMESTAMP, prev_start TIMESTAMP, as_of TIMESTAMP, department VARCHAR NULL, district VARCHAR NULL, category VARCHAR NULL, request_type VARCHAR NULL, channel VARCHAR NULL
 -- access: internal
 -- Periods are whole days (start, end and prev_start are midnights) and as_of is the snapshot's
@@ -131,7 +131,8 @@ quantiles as (
         coalesce(group_key, '') as group_key,
         grouping(group_key) = 1 as is_total,
         quantile_cont(days_to_close, [0.5, 0.9]) filter (where day >= $start::date) as current_days,
-        quantile_cont(days_to_close, [0.5, 0.9]) filter (where day < $start::date) as previous_days
+        quantile_cont(days_to_close, [0.5, 0.9]) filter (where day < $start::date) as previous_days,
+        count(*) filter (where day >= $start::date) as count_with_days_to_close
     from times_to_close
     group by grouping sets ((group_key), ())
 ),
@@ -143,6 +144,7 @@ created_figures as (
         q.previous_days[1] as prev_median_days_to_close,
         q.current_days[2] as p90_days_to_close,
         q.previous_days[2] as prev_p90_days_to_close,
+        q.count_with_days_to_close,
         m.median_target_days,
         m.prev_median_target_days
     from created_counts as c
@@ -239,6 +241,7 @@ final as (
         c.prev_median_days_to_close,
         c.p90_days_to_close,
         c.prev_p90_days_to_close,
+        coalesce(c.count_with_days_to_close, 0)::bigint as count_with_days_to_close,
         coalesce(c.count_on_time, 0) as count_on_time,
         coalesce(c.count_on_time_eligible, 0) as count_on_time_eligible,
         c.count_on_time / nullif(c.count_on_time_eligible, 0) as on_time_rate,

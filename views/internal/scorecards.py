@@ -5,6 +5,7 @@ import streamlit as st
 
 from civicstat.core import explorer, scorecard
 from civicstat.core.city import city_dir_from_env
+from civicstat.core.filters import natural_key
 from civicstat.web import charts, commitments, data, staff_ui, ui
 
 info = staff_ui.staff_page("Department scorecards")
@@ -36,7 +37,8 @@ st.caption(
 frame = data.internal_query(
     "scorecard", level=level, **filters.params("start", "end", "prev_start", "as_of")
 )
-scored = scorecard.score_frame(frame, level, scorecard.load_goals(city_dir_from_env()))
+goals = scorecard.load_goals(city_dir_from_env())
+scored = scorecard.score_frame(frame, level, goals)
 if not scorecard.has_requests(scored):
     st.info("No requests match these filters in this period.")
     st.stop()
@@ -61,6 +63,34 @@ staff_ui.scorecard_table(
 )
 with st.expander("How targets are set and what the figures mean"):
     st.markdown(scorecard.METHOD_NOTE)
+
+if department or request_type:  # the overdue requests of what is chosen, on the Backlog page
+    total_row = scored[scored["is_total"]].iloc[0]
+    st.page_link(
+        "views/internal/backlog.py", icon=":material/schedule:",
+        label=f"The {int(total_row['count_overdue']):,} overdue requests of "
+              f"{ui.md(request_type or department)}, most overdue first",
+        query_params={name: value for name, value in filters.dimensions.items() if value},
+    )
+
+st.subheader("Where: departments by district")
+where_metric = ui.url_choice(
+    "Figure", list(scorecard.GRID_METRICS), "on_time_rate", key="where",
+    format_func=lambda m: scorecard.GRID_METRICS[m][0],
+)
+by_district = data.internal_query(
+    "department_by_district", **filters.params("start", "end"))
+if by_district.empty:
+    st.caption("No requests match these filters in this period.")
+else:
+    grids = scorecard.district_grid(
+        by_district, where_metric, goals,
+        sorted(by_district["district"].unique(), key=natural_key))
+    staff_ui.district_grid_table(grids, where_metric, key="where_grid")
+    st.caption("Requests created in the period. On-time cells are coloured against the "
+               "department's goal as on the scorecard (● on target, ◐ near, ○ off); "
+               f"{scorecard.FEW_MARK}: fewer than {scorecard.FEW_REQUESTS} requests behind the "
+               "figure. An empty cell: no request.")
 
 st.subheader(f"Commitments of {ui.md(department)}" if department else "Commitments")
 if request_type:

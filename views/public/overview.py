@@ -4,7 +4,7 @@ what people asked for, which departments are on time, and how the districts comp
 import streamlit as st
 
 from civicstat.core import methodology
-from civicstat.web import chart_images, charts, data, ui
+from civicstat.web import chart_images, charts, data, targets, ui
 
 info, filters = ui.public_page(
     "{city}: how the city responds to service requests", data.public_start()
@@ -48,14 +48,22 @@ with left:
 with right:
     st.header("Which departments close requests on time")
     st.caption(f"Of the {methodology.ON_TIME_SCOPE}, the share each department closed by the "
-               "due date.")
-    in_words = ui.on_time_by_department(
+               "due date, against the department's goal.")
+    in_words = targets.on_time_by_department(
         data.public_query("breakdown", group_by="department", **breakdown_params), k,
         image=image,
     )
 if in_words:
     st.markdown("**On time, in plain words**")
     ui.bullets(in_words, columns=2)
+
+with st.expander("Each request type against its target time"):
+    st.caption("Each request type has a target time; the share closed within it is compared "
+               "with its department's goal.")
+    targets.request_types_against_targets(
+        data.public_query("breakdown", group_by="request_type", **breakdown_params),
+        data.public_query("request_type_catalog"), k,
+    )
 
 st.header("By district")
 ui.district_map(
