@@ -35,7 +35,7 @@ def render(r: dict) -> str:
         "",
     ]
     out += _build(r) + _queries(r) + _browser(r) + _phone(r) + _memory(r) + _baseline(r) + _ingest(r)
-    out += _load(r) + _soak(r) + _swap(r) + _crashes(r) + _churn(r) + _targets(r)
+    out += _load(r) + _soak(r) + _swap(r) + _crashes(r) + _churn(r) + _delta(r) + _targets(r)
     return "\n".join(out) + "\n"
 
 
@@ -286,6 +286,30 @@ def _churn(r):
             *(f"- failed: {f['kind']}: {f['error']}" for f in x["failed_samples"]), ""]
 
 
+def _delta(r):
+    x = r.get("delta")
+    if not x:
+        return []
+    rows = []
+    for size, e in sorted(x.items(), key=lambda kv: int(kv[0])):
+        verified = e.get("verified")
+        check = ("—" if not verified else "same content hash and row counts"
+                 if verified["content_hash_equal"] and not verified["tables_with_other_counts"]
+                 else f"**differs**: {verified}")
+        rows.append((f"{int(size):,}", f"{e['records']:,} ({e['new']:,} new, {e['closures']:,} "
+                     "closures)", _s(e["full_publish_s"]), _s(e["ingest_s"]), _s(e["publish_s"]),
+                     _s(e["ingest_and_publish_s"]), e["publish_mode"], check))
+    return ["## A day's delta: ingest plus incremental publish", "",
+            "A copy of each size's city (without city.toml's fixed as-of, so the as-of moves a "
+            "day) published in full, then a day's records loaded with the ingest pipeline and "
+            "published incrementally (civicstat/publish/incremental.py); checked against a full "
+            "publish of the same store up to 10M. `python -m bench.delta --rows N --verify` runs "
+            "it alone.", "",
+            *_table(("requests", "delta", "full publish (s)", "ingest (s)", "publish (s)",
+                     "ingest + publish (s)", "mode", "checked against a full publish"),
+                    "rlrrrrll", rows), ""]
+
+
 def _targets(r):
     """Each target of the performance issue against what this run measured."""
     rows = []
@@ -348,6 +372,10 @@ def _targets(r):
     publish = r.get("build", {}).get("50000000", {}).get("publish_s")
     if publish:
         rows.append(("publish at 50M", "≤ 3 min", f"{publish:.0f} s", publish <= 180))
+    day = r.get("delta", {}).get("50000000")
+    if day:
+        rows.append(("daily delta at 50M: ingest plus publish", "≤ 60 s",
+                     f"{day['ingest_and_publish_s']:.0f} s", day["ingest_and_publish_s"] <= 60))
     load = r.get("load")
     if load:
         rows.append(("50 concurrent sessions, p95 interaction, 10M", "≤ 3 s",

@@ -9,7 +9,9 @@ repeat visit of / at 390 px on 9 Mbps / 60 ms, alone and through `civicstat serv
 memory (app RSS per size), baseline (pandas at 10M), ingest (5M-row NYC CSV), load (50 websocket
 sessions at 10M), soak (10 minutes), swap (two app processes during a publish), crashes (kill -9
 at random points of ingest and publish, 20 times each, 300,000 requests), churn (ingest and
-publish for 10 minutes while 30 sessions use the app and download open data).
+publish for 10 minutes while 30 sessions use the app and download open data), delta (a day's
+10,000 requests loaded into a copy of each size's city: ingest plus incremental publish, checked
+against a full publish).
 Generated cities live in bench/work/ (git-ignored) and are reused when already built.
 """
 
@@ -29,7 +31,7 @@ RESULTS = PROJECT / "bench" / "RESULTS.md"
 RAW = PROJECT / "bench" / "results.json"
 DEFAULT_SIZES = (1_000_000, 10_000_000, 50_000_000)
 PARTS = ("build", "queries", "browser", "phone", "memory", "baseline", "ingest", "load", "soak",
-         "swap", "crashes", "churn")
+         "swap", "crashes", "churn", "delta")
 
 
 def city_for(rows: int, results: dict, *, publish_again: bool = True) -> Path:
@@ -146,6 +148,11 @@ def main(argv: list[str] | None = None) -> int:
             measure_memory(root, rows, results)
         if rows == ten_million:
             _ten_million_parts(root, rows, skip, args, results)
+        if "delta" not in skip:
+            from bench import delta
+
+            results.setdefault("delta", {})[str(rows)] = delta.run_delta(
+                rows, verify=rows <= 10_000_000, results=results)
         write_results(results)
     if "ingest" not in skip:
         from bench import ingest_speed

@@ -157,16 +157,19 @@ def changed_requests(con: duckdb.DuckDBPyConnection, previous: dict, as_of, coun
     if as_of is None or old_as_of is None:
         return "the store is empty"
     low, high = sorted((old_as_of, as_of))
+    # the store's rows changed since, read through a filter on run_id (no join over the store)
+    con.execute("create or replace temp table _store_changed as "
+                "select * from store.requests where run_id > $since", {"since": int(since)})
     con.execute(
         """
         create or replace temp table _changed as
-        select request_id from store.requests where run_id > $since
+        select request_id from _store_changed
         union
         select request_id from previous.requests
         where due_at >= $low and due_at < $high
             and not (status = 'closed' and closed_at is not null)
         """,
-        {"since": int(since), "low": low, "high": high},
+        {"low": low, "high": high},
     )
     (changed,) = con.execute("select count(*) from _changed").fetchone()
     since_full = int(previous.get("rows_since_full") or 0) + changed
@@ -179,9 +182,13 @@ def changed_requests(con: duckdb.DuckDBPyConnection, previous: dict, as_of, coun
         "create or replace temp table _p_old_internal_requests as select * from previous.requests "
         "where request_id in (select request_id from _changed)"
     )
+    # a request the as-of alone changed has the same stored content as in the previous snapshot
     con.execute(
-        "create or replace temp table _store_changed as select * from store.requests "
-        "where request_id in (select request_id from _changed)"
+        f"""
+        insert into _store_changed by name
+        select {", ".join(COLUMN_NAMES)}, flags from _p_old_internal_requests
+        where request_id not in (select request_id from _store_changed)
+        """
     )
     (gone,) = con.execute(
         f"select coalesce(bit_xor({CONTENT_HASH}), 0) from _p_old_internal_requests"
