@@ -141,20 +141,35 @@ def tile_leaks(label: str, value: str, k: int) -> list[str]:
     return [f"tile {label} = {value}"] if plain.isdigit() and is_small(int(plain), k) else []
 
 
+def _number(cell) -> object:
+    return cell if not isinstance(cell, str) else (
+        int(cell.replace(",", "")) if cell.replace(",", "").isdigit() else None)
+
+
+def _is_count(label: str) -> bool:
+    return bool(COUNT_COLUMN.search(label)) and not NOT_A_COUNT.search(label)
+
+
 def table_leaks(arrow_bytes: bytes, k: int) -> list[str]:
-    """A table sent as Arrow IPC: no count column holds a number below k."""
+    """A table sent as Arrow IPC: no count column holds a number below k; in a table of figures
+    by row (a "Figure" column naming each row, like the district briefing's), no count row does
+    in any column."""
     if not arrow_bytes:
         return []
     table = pa.ipc.open_stream(io.BytesIO(arrow_bytes)).read_all()
     leaks = []
     for name in table.column_names:
-        if not COUNT_COLUMN.search(name) or NOT_A_COUNT.search(name):
+        if not _is_count(name):
             continue
         for cell in table.column(name).to_pylist():
-            number = cell if not isinstance(cell, str) else (
-                int(cell.replace(",", "")) if cell.replace(",", "").isdigit() else None)
-            if is_small(number, k):
+            if is_small(_number(cell), k):
                 leaks.append(f"table column {name}: {cell!r}")
+    if "Figure" in table.column_names:
+        labels = [str(label) for label in table.column("Figure").to_pylist()]
+        for name in table.column_names:
+            for label, cell in zip(labels, table.column(name).to_pylist(), strict=True):
+                if name != "Figure" and _is_count(label) and is_small(_number(cell), k):
+                    leaks.append(f"table row {label}, column {name}: {cell!r}")
     return leaks
 
 

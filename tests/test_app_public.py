@@ -71,6 +71,7 @@ URL_BOUND = {  # every public page -> the URL parameters its own widgets are bou
     "public/districts.py": ("district", "present"),
     "public/open_data.py": (),
     "public/about.py": (),
+    "public/lookup.py": ("id",),  # read from the URL, not a widget's binding
 }
 NOT_AN_OPTION = ("", "no-such-option", "<img src=x onerror=alert(1)>\n' or 1=1 --")
 
@@ -161,6 +162,27 @@ def test_presentation_mode_enlarges_type(open_page):
     assert app.toggle(key="present").value is True
     styles = " ".join(str(e.proto) for e in app.get("html"))
     assert "stMetricValue" in styles
+    # the chart's labels, ticks and title too (Plotly's own fonts, not the page's CSS)
+    large = json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]
+    normal = json.loads(open_page("public/districts.py", **MARCH).get(
+        "plotly_chart")[0].proto.spec)["layout"]
+    for layout, size in ((large, 22), (normal, 14)):
+        assert layout["font"]["size"] == size
+    assert large["yaxis"]["tickfont"]["size"] == large["xaxis"]["title"]["font"]["size"] == 22
+    assert large["title"]["font"]["size"] > normal["title"]["font"]["size"]
+    assert large["height"] > normal["height"]
+
+
+def test_district_briefing_states_the_dates_of_both_periods(open_page):
+    app = open_page("public/districts.py", **MARCH, district="D1")
+    text = " ".join(m.value.replace("\\", "") for m in app.markdown)
+    # 1–30 March 2024 (the as-of day is 30 March) and the 30 days before it
+    assert "1 Mar 2024 – 30 Mar 2024 (30 days)" in text
+    assert "previous period, **31 Jan 2024 – 29 Feb 2024 (30 days)**" in text
+    assert "Same period last year**: 1 Mar 2023 – 30 Mar 2023 (30 days)" in text
+    assert "365-day average**: 1 Apr 2023 – 30 Mar 2024 (365 days)" in text
+    assert list(app.table[0].value.columns) == [
+        "D1", "Previous 30 days", "Change", "Same period last year", "365-day average", "City"]
 
 
 def test_open_data_offers_csv_parquet_and_a_dictionary(open_page):

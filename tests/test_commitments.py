@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import sqlite3
+import sys
+import types
 
 import pytest
 
@@ -167,8 +169,12 @@ def _writer(root: str, name: str, count: int, shared_id: int, start) -> None:
         store.edit(shared_id, {"note": f"{name}-{i}"}, actor=name)
 
 
-def test_two_processes_write_at_once(tmp_path):
+def test_two_processes_write_at_once(tmp_path, monkeypatch):
     """Two processes add commitments and edit the same one, interleaved: nothing is lost."""
+    # A spawned process first runs the parent's __main__ again, and an AppTest earlier in the
+    # session leaves a page script there (views/public/districts.py, which then fails in the
+    # child): the children get a bare __main__.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     store = CommitmentStore(tmp_path)
     shared = store.add(Commitment(department="Parks", metric="count_open", target=3, due_date=DUE),
                        actor="setup")

@@ -84,6 +84,47 @@ def test_district_figures_equal_an_independent_computation(demo_city, snapshot, 
         assert row.count_open_at_end == reference["count_open_at_end"], row.group_value
 
 
+@pytest.mark.parametrize("period", ["30d", "90d"])
+def test_last_year_and_the_365_day_average_equal_an_independent_computation(
+    demo_city, snapshot, period
+):
+    """The same dates a year earlier, and the 365 days to the period's end (counts per period of
+    the same length; medians and rates over the 365 days), recomputed with pandas."""
+    brief = build(snapshot, period)
+    con, info = snapshot
+    as_of = pd.Timestamp(info["as_of"]).to_pydatetime()
+    p = resolve_period(period, as_of)
+    length = p.end - p.start
+    year_ago = (pd.Timestamp(p.start) - pd.DateOffset(years=1)).to_pydatetime()
+    year_from = p.end - pd.Timedelta(days=365)
+    populations = brief.districts.set_index("district")["population"]
+    frame = load(demo_city / "build" / "public.duckdb")
+    reference = {
+        when: district_brief(frame, DISTRICT, start, end, start - length, as_of,
+                             int(populations[DISTRICT]), int(populations.sum()))["district"]
+        for when, (start, end) in {"last_year": (year_ago, year_ago + length),
+                                   "year": (year_from, p.end)}.items()
+    }
+    kpis = {kpi.label: kpi for kpi in brief.kpis}
+    for label, key in [
+        ("Requests received", "count_requests"), ("Median days to close", "median_days_to_close"),
+        ("90th percentile days to close", "p90_days_to_close"), ("On-time rate", "on_time_rate"),
+        ("Open at end of period", "count_open_at_end"),
+    ]:
+        assert same(kpis[label].last_year, reference["last_year"][key]), label
+        if key not in ("count_requests", "count_open_at_end"):
+            assert same(kpis[label].average, reference["year"][key]), label
+    year_count = reference["year"]["count_requests"]
+    assert kpis["Requests received"].average == round(year_count * length.days / 365)
+    assert year_count > 0 and reference["last_year"]["count_requests"] > 0  # not vacuous
+    assert kpis["Open at end of period"].beside(brief.k)[1] == "–"
+    periods = dict(brief.periods())
+    last = p.end - pd.Timedelta(days=1)
+    assert periods["This period"] == (f"{p.start.day} {p.start:%b %Y} – {last.day} {last:%b %Y} "
+                                      f"({length.days} days)")
+    assert periods["Same period last year"].startswith(f"{year_ago.day} {year_ago:%b %Y} – ")
+
+
 def test_biggest_changes_are_the_largest_differences(snapshot):
     brief = build(snapshot, "30d")
     assert brief.increases or brief.decreases
@@ -139,6 +180,10 @@ def unicode_brief(snapshot) -> briefing.DistrictBrief:
                                increases=("東京 Quận 1: up from 東京", *brief.increases))
 
 
+def brief_periods(snapshot) -> tuple[tuple[str, str], ...]:
+    return build(snapshot, "90d").periods()
+
+
 @pytest.mark.skipif(brief_pdf.unicode_fonts() is None or brief_pdf.unicode_fonts()[2] is None,
                     reason="needs fonts-dejavu-core and fonts-droid-fallback")
 def test_the_pdf_brief_prints_names_as_written(snapshot, tmp_path):
@@ -151,6 +196,9 @@ def test_the_pdf_brief_prints_names_as_written(snapshot, tmp_path):
     text = subprocess.run(["pdftotext", "-layout", str(source), "-"], check=True, timeout=60,
                           capture_output=True, text=True).stdout
     assert "Łódź: service requests briefing" in text
+    for what, dates in brief_periods(snapshot):  # the dates of every period compared
+        assert f"{what}: {dates}" in text
+    assert "Last year" in text and "365-day avg." in text
     assert "How Łódź compares" in text and "Łódź in blue" in text
     assert "東京 Quận 1" in text and "• Up: 東京 Quận 1: up from 東京" in text
     assert "?" not in text  # nothing printed as "?"

@@ -60,6 +60,9 @@ PARAMETERS: dict[str, list[str]] = {
     "compare": ["All requests", "Request types", "Categories", "Channels"],
     "series": ["Pothole", "Abuse Report", "Encampment", "phone"],
     "present": ["true", "false"],
+    # the look-up page's request number: every request, the aggregate-only one (9: "not found")
+    # and the no-location one (8: no location) among them, and one that does not exist
+    "id": [row[0] for row in ROWS] + ["9", "8", "404"],
 }
 
 # Rows 1, 8 (Encampment: no location) and 9 (Abuse Report: aggregate only) sit at coordinates with
@@ -194,6 +197,20 @@ def test_every_public_page_with_its_defaults_leaks_nothing(visitor):
         assert page_findings(anonymous, path) == [], path
     # what the checks read was there to read
     assert {"plotly_chart", "deck_gl_json_chart", "dataframe", "metric", "html"} <= kinds
+
+
+def test_the_lookup_page_leaks_nothing_for_any_request_number(visitor):
+    """Every request's number on /lookup (the draw above may not reach each): its public record
+    only; the aggregate-only request (9) answers "Not found" as a number that does not exist."""
+    url, anonymous = visitor
+    for number in [*dict.fromkeys(PARAMETERS["id"]), *HOSTILE]:
+        anonymous.open(f"{url}/lookup?{urlencode({'id': number})}")
+        assert page_findings(anonymous, "lookup") == [], number
+        body = anonymous.page.inner_text("body")
+        if number in ("9", "404"):
+            assert "Not found" in body and "Request number" in body, number
+        elif number == "1":
+            assert "Pothole" in body and "Closed by its due date" in body
 
 
 combinations = st.tuples(

@@ -136,6 +136,33 @@ def test_one_basis_per_metric_on_every_surface(open_wider):
     assert brief_tiles["Requests received"] == "3"
 
 
+# --- the briefing's same period last year and 365-day average: each on its own basis ------------
+# Two D1 potholes in March 2023 (the same period a year before March 2024: 2 < k), closed in a
+# day; D1's 365 days to 30 March 2024 hold requests 1, 2 and 10 (5 is a duplicate): 3 requests
+# a year are 0.25 per 30 days, fewer than k, while their median time to close rests on 3.
+LAST_YEAR = [
+    (f"ly{n}", f"2023-03-{10 + n} 09:00", f"2023-03-{11 + n} 09:00", f"2023-03-{13 + n} 09:00",
+     "closed", "resolved", "Streets", "Pothole", "D1", 40.03, -74.97, "phone") for n in (1, 2)
+]
+
+
+@pytest.fixture()
+def open_year(tmp_path_factory, monkeypatch):
+    return _runner(_city(tmp_path_factory, "privacy-year", ROWS + LAST_YEAR), monkeypatch)
+
+
+def test_the_briefing_withholds_last_year_and_the_average_below_k(open_year):
+    app = open_year("public/districts.py", **MARCH, district="D1")
+    table = app.table[0].value
+    requests, median = table.loc["Requests received"], table.loc["Median days to close"]
+    assert requests["Same period last year"] == f"fewer than {K}"
+    assert requests["365-day average"] == f"fewer than {K}"
+    assert median["Same period last year"] == "too few"  # 2 closed
+    assert median["365-day average"] == "2.0"  # 1, 2 and 10 days
+    assert table.loc["Requests per 1,000 residents"]["365-day average"] == "too few"
+    assert page_leaks(app) == []
+
+
 # --- (c) no chart, axis, legend or map reveals a count below k --------------------------------
 
 def page_leaks(app: AppTest) -> list[str]:
@@ -158,6 +185,9 @@ SCENARIOS = [
     ("public/trends.py", {}),
     ("public/trends.py", {"compare": "Channels", "series": "phone", "grain": "Month"}),
     ("public/districts.py", {"district": "D1"}),
+    ("public/districts.py", {"district": "D2", "present": "true"}),
+    ("public/lookup.py", {"id": "1"}),
+    ("public/lookup.py", {"id": "7"}),
     ("public/open_data.py", {}),
     ("public/about.py", {}),
 ]
@@ -197,6 +227,15 @@ def test_the_leak_checks_catch_what_they_look_for():
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
     assert leakcheck.table_leaks(sink.getvalue().to_pybytes(), K) == ["table column Requests: '2'"]
+    sink = pa.BufferOutputStream()  # a table of figures by row, as the district briefing's
+    table = pa.table({"D1": ["2", "2", "1.5"], "Same period last year": ["fewer than 3", "0", "2"],
+                      "Figure": ["Requests received", "Open at end of period",
+                                 "Median days to close"]})
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    assert leakcheck.table_leaks(sink.getvalue().to_pybytes(), K) == [
+        "table row Requests received, column D1: '2'",
+        "table row Open at end of period, column D1: '2'"]
 
 
 # --- the rule itself ------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
-"""The district briefing for council meetings: every figure for one district beside the city and
-the previous period, its top request types, its biggest changes, and how it ranks; built once
+"""The district briefing for council meetings: every figure for one district beside the city, the
+previous period, the same period a year earlier and the 365-day average (per period of the same
+length), with the actual dates of each; its top request types, its biggest changes, and how it
+ranks; built once
 (`build_brief`, from query results) and shown twice, on the /districts page and as a PDF
 (civicstat.exports.brief_pdf), so both carry the same figures. No Streamlit and no database here:
 the caller passes the query function (the web data layer, or a snapshot connection in scripts).
@@ -31,6 +33,11 @@ class Kpi:
     basis: object = None  # the count the district's figure rests on
     basis_previous: object = None
     basis_city: object = None
+    last_year: object = None  # the same dates a year earlier
+    basis_last_year: object = None
+    average: object = None  # the 365 days to the period's end, per period of the same length
+    basis_average: object = None
+    averaged: bool = True  # False: a figure with no 365-day average (open at the end)
 
     @property
     def kind(self) -> str:
@@ -48,16 +55,47 @@ class Kpi:
         )
         return district, previous, change or "–", city
 
+    def beside(self, k: int) -> tuple[str, str]:
+        """(the same period a year earlier, the 365-day average) as text, each through the k
+        rule on its own basis; "–" where the figure has no average."""
+        last_year = figures.figure(self.figure, self.last_year, self.basis_last_year, k)
+        if not self.averaged:
+            return last_year, "–"
+        return last_year, figures.figure(self.figure, self.average, self.basis_average, k)
 
-def _kpi(label: str, figure: str, now: pd.Series, before: pd.Series, whole: pd.Series,
-         values: tuple[object, object, object] | None = None) -> Kpi:
-    """A Kpi of the figure `figure` from the three overview_kpis rows (or the given values),
-    with each row's basis for it."""
-    district, previous, city = values or (now[figure], before[figure], whole[figure])
+
+YEAR_DAYS = 365
+
+
+def date_range(start: dt.datetime, end: dt.datetime) -> str:
+    """[start, end) of whole days as people read it, the last day inclusive:
+    '1 Mar 2024 – 31 Mar 2024 (31 days)'."""
+    last = end - dt.timedelta(days=1)
+    days = (end - start).days
+    return (f"{start.day} {start:%b %Y} – {last.day} {last:%b %Y} "
+            f"({days:,} day{'s' if days != 1 else ''})")
+
+
+def last_year_dates(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The same dates a year earlier, the same length (29 February becomes 28 February)."""
+    earlier = (pd.Timestamp(start) - pd.DateOffset(years=1)).to_pydatetime()
+    return earlier, earlier + (end - start)
+
+
+def _kpi(label: str, figure: str, rows: dict[str, pd.Series],
+         values: dict[str, object] | None = None, bases: dict[str, object] | None = None,
+         *, averaged: bool = True) -> Kpi:
+    """A Kpi of the figure `figure` from the overview_kpis rows (district, previous, city,
+    last_year, average: each that row's value and basis for it, unless given)."""
+    values, bases = values or {}, bases or {}
+    value = {name: values[name] if name in values else row[figure] for name, row in rows.items()}
+    basis = {name: bases[name] if name in bases else privacy.basis_of(figure, row)
+             for name, row in rows.items()}
     return Kpi(
-        label, figure, district, previous, city,
-        privacy.basis_of(figure, now), privacy.basis_of(figure, before),
-        privacy.basis_of(figure, whole),
+        label, figure, value["district"], value["previous"], value["city"],
+        basis["district"], basis["previous"], basis["city"],
+        value["last_year"], basis["last_year"], value["average"], basis["average"],
+        averaged=averaged,
     )
 
 
@@ -68,6 +106,8 @@ class DistrictBrief:
     period_label: str
     period_days: int
     as_of: dt.datetime
+    period_start: dt.datetime
+    period_end: dt.datetime  # exclusive: the day after the period's last day
     filters_text: str
     k: int
     kpis: tuple[Kpi, ...]
@@ -80,6 +120,38 @@ class DistrictBrief:
     @property
     def title(self) -> str:
         return f"{self.district}: service requests briefing"
+
+    @property
+    def period_dates(self) -> str:
+        return date_range(self.period_start, self.period_end)
+
+    @property
+    def previous_dates(self) -> str:
+        return date_range(self.period_start - (self.period_end - self.period_start),
+                          self.period_start)
+
+    @property
+    def last_year_dates(self) -> str:
+        return date_range(*last_year_dates(self.period_start, self.period_end))
+
+    @property
+    def average_dates(self) -> str:
+        return date_range(self.period_end - dt.timedelta(days=YEAR_DAYS), self.period_end)
+
+    def periods(self) -> tuple[tuple[str, str], ...]:
+        """(what, its dates) for each period the brief compares, for the page and the PDF."""
+        return (
+            ("This period", self.period_dates),
+            ("Previous period", self.previous_dates),
+            ("Same period last year", self.last_year_dates),
+            ("365-day average", f"{self.average_dates}, per {self.period_days:,} days"),
+        )
+
+    @property
+    def average_note(self) -> str:
+        return (f"The 365-day average gives counts per {self.period_days:,} days (the year's "
+                "count scaled to the period's length), and medians and rates over the 365 days; "
+                "open at the end of the period has no average.")
 
 
 def build_brief(
@@ -96,22 +168,41 @@ def build_brief(
     )
     types = query("breakdown", group_by="request_type", **times, district=district)
     now, before, whole = mine.loc["current"], mine.loc["previous"], city.loc["current"]
+    length = filters.period.end - filters.period.start
+    year_start, year_end = last_year_dates(filters.period.start, filters.period.end)
+    last_year = query("overview_kpis", **{
+        **times, "start": year_start, "end": year_end, "prev_start": year_start - length,
+    }, district=district).set_index("period").loc["current"]
+    year_from = filters.period.end - dt.timedelta(days=YEAR_DAYS)
+    year = query("overview_kpis", **{
+        **times, "start": year_from, "prev_start": year_from - dt.timedelta(days=YEAR_DAYS),
+    }, district=district).set_index("period").loc["current"]
+    # A count's 365-day average per period of this length, written in whole requests; a count
+    # is its own basis (privacy.FIGURES): an average below k reads "fewer than k".
+    average_count = year.count_requests * (length / dt.timedelta(days=YEAR_DAYS))
+    rows = {"district": now, "previous": before, "city": whole, "last_year": last_year,
+            "average": year}
 
-    kpis = [_kpi("Requests received", "count_requests", now, before, whole)]
+    kpis = [_kpi("Requests received", "count_requests", rows,
+                 {"average": round(average_count)}, {"average": average_count})]
     row = summary[summary["district"] == district]
     population = row["population"].iloc[0] if len(row) else None
     if not missing(population) and population:
         city_population = summary["population"].sum()
         kpis.append(_kpi(
-            "Requests per 1,000 residents", "requests_per_1000_residents", now, before, whole,
-            (1000 * now.count_requests / population, 1000 * before.count_requests / population,
-             1000 * whole.count_requests / city_population if city_population else None),
+            "Requests per 1,000 residents", "requests_per_1000_residents", rows,
+            {"district": 1000 * now.count_requests / population,
+             "previous": 1000 * before.count_requests / population,
+             "city": 1000 * whole.count_requests / city_population if city_population else None,
+             "last_year": 1000 * last_year.count_requests / population,
+             "average": 1000 * average_count / population},
+            {"average": average_count},
         ))
     kpis += [
-        _kpi("Median days to close", "median_days_to_close", now, before, whole),
-        _kpi("90th percentile days to close", "p90_days_to_close", now, before, whole),
-        _kpi("On-time rate", "on_time_rate", now, before, whole),
-        _kpi("Open at end of period", "count_open_at_end", now, before, whole),
+        _kpi("Median days to close", "median_days_to_close", rows),
+        _kpi("90th percentile days to close", "p90_days_to_close", rows),
+        _kpi("On-time rate", "on_time_rate", rows),
+        _kpi("Open at end of period", "count_open_at_end", rows, averaged=False),
     ]
     increases, decreases = biggest_changes(types, k)
     return DistrictBrief(
@@ -120,6 +211,8 @@ def build_brief(
         period_label=filters.period.label,
         period_days=filters.period.days,
         as_of=pd.Timestamp(info["as_of"]).to_pydatetime(),
+        period_start=filters.period.start,
+        period_end=filters.period.end,
         filters_text=filters.describe(),
         k=k,
         kpis=tuple(kpis),

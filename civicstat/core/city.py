@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -31,6 +32,62 @@ class BoundaryLayer:
 
 
 @dataclass(frozen=True)
+class DistrictLabels:
+    """How a district is shown to people: city.toml's `[districts] label` pattern ("Council
+    District {}", `{}` the district's key) and `[districts.labels]` table ("1" = "Council District
+    1", which wins over the pattern). URLs, queries and files keep the keys; `label` is the one
+    function that gives a district's label, for pickers, headings, tables, maps and the PDF."""
+
+    pattern: str | None = None
+    names: tuple[tuple[str, str], ...] = ()
+
+    def label(self, district: object) -> str:
+        key = str(district)
+        for name, text in self.names:
+            if name == key:
+                return text
+        return self.pattern.replace("{}", key) if self.pattern else key
+
+    def to_json(self) -> str:
+        """For the published snapshot's info (the app reads labels there, not city.toml)."""
+        return json.dumps({"pattern": self.pattern, "names": dict(self.names)}, sort_keys=True)
+
+    @classmethod
+    def from_info(cls, info: dict | None) -> DistrictLabels:
+        """From a snapshot's info (`district_labels`); keys as labels when it has none."""
+        text = (info or {}).get("district_labels")
+        if not isinstance(text, str) or not text:
+            return cls()
+        raw = json.loads(text)
+        return cls(raw.get("pattern"), tuple(sorted(raw.get("names", {}).items())))
+
+
+def _district_labels(raw: object, path: Path) -> DistrictLabels:
+    """city.toml's [districts]: `label` (a pattern with {}) and a [districts.labels] table."""
+    raw = raw if isinstance(raw, dict) else {}
+    pattern, names = raw.get("label"), raw.get("labels", {})
+    if pattern is not None and (not isinstance(pattern, str) or "{}" not in pattern):
+        raise CityConfigError(f'{path}: districts.label must be text with {{}} for the district, '
+                              'e.g. "Council District {}"')
+    if not isinstance(names, dict) or not all(isinstance(v, str) for v in names.values()):
+        raise CityConfigError(f'{path}: [districts.labels] maps a district to its label, '
+                              'e.g. "1" = "Council District 1"')
+    return DistrictLabels(pattern, tuple(sorted((str(k), v) for k, v in names.items())))
+
+
+def _map_style(raw: object, path: Path) -> str | None:
+    """city.toml's [map] style: the URL of a base-map style (MapLibre / Mapbox style JSON) every
+    map draws under the districts; none by default (no request leaves the app's own host)."""
+    style = (raw if isinstance(raw, dict) else {}).get("style")
+    if style is None or style == "":
+        return None
+    if not isinstance(style, str) or not style.startswith(("https://", "http://", "/")):
+        raise CityConfigError(f"{path}: map.style must be the URL of a map style "
+                              '(e.g. "https://tiles.example.org/style.json")')
+    return style
+
+
+@dataclass(frozen=True)
 class City:
     root: Path
     name: str
@@ -46,6 +103,8 @@ class City:
     placeholder_points: tuple[tuple[float, float], ...] = ()
     earliest_date: dt.date = DEFAULT_EARLIEST_DATE  # earlier times are flagged date_before_earliest
     as_of: dt.datetime | None = None  # city.toml's `as_of`: overrides the data's (core/asof.py)
+    district_labels: DistrictLabels = DistrictLabels()  # [districts]: how districts are shown
+    map_style: str | None = None  # [map] style: a base-map style URL; None: no base map
 
     @property
     def store_path(self) -> Path:
@@ -160,4 +219,6 @@ def load_city(root: Path | str) -> City:
         ),
         earliest_date=earliest,
         as_of=_as_of(raw.get("as_of"), path),
+        district_labels=_district_labels(raw.get("districts"), path),
+        map_style=_map_style(raw.get("map"), path),
     )

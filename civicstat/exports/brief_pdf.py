@@ -104,25 +104,26 @@ def brief_pdf(brief: DistrictBrief) -> bytes:
     pdf.add_page()
     width = pdf.w - pdf.l_margin - pdf.r_margin
 
-    fonts.set(pdf, "B", 20)
+    top = pdf.get_y()
+    map_size = 40  # the district's map beside the title and the periods' dates
+    _district_map(pdf, fonts, brief, pdf.l_margin + width - map_size, top, map_size)
+    beside = width - map_size - 6
+    fonts.set(pdf, "B", 18)
     pdf.set_text_color(*DARK)
-    pdf.multi_cell(width, 9, fonts.text(brief.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(beside, 8, fonts.text(brief.title), align="L", new_x="LMARGIN", new_y="NEXT")
     fonts.set(pdf, "", 10)
     pdf.set_text_color(80, 80, 80)
     pdf.multi_cell(
-        width, 5,
-        fonts.text(f"{brief.city_name} · {brief.filters_text}, compared with the previous "
-               f"{brief.period_days} days and with the whole city. Data as of "
-               f"{brief.as_of:%d %B %Y, %H:%M}."),
-        new_x="LMARGIN", new_y="NEXT",
+        beside, 5,
+        fonts.text(f"{brief.city_name} · {brief.filters_text}, beside the whole city. Data as of "
+                   f"{brief.as_of:%d %B %Y, %H:%M}."),
+        align="L", new_x="LMARGIN", new_y="NEXT",
     )
-    pdf.ln(3)
-
-    top = pdf.get_y()
-    map_size = 52
-    _district_map(pdf, fonts, brief, pdf.l_margin + width - map_size, top, map_size)
-    _kpi_table(pdf, fonts, brief, width - map_size - 6)
-    pdf.set_y(max(pdf.get_y(), top + map_size) + 4)
+    pdf.ln(1)
+    _bullets(pdf, fonts, [f"{what}: {dates}" for what, dates in brief.periods()], beside, size=9)
+    pdf.set_y(max(pdf.get_y(), top + map_size + 4) + 1)
+    _kpi_table(pdf, fonts, brief, width)
+    pdf.ln(2)
 
     _heading(pdf, fonts, f"How {brief.district} compares")
     _bullets(pdf, fonts, brief.standing, width)
@@ -142,7 +143,8 @@ def brief_pdf(brief: DistrictBrief) -> bytes:
             "How we measure: days to close = closed time minus created time, for requests created "
             f"in the period and closed. On-time rate = share of {methodology.ON_TIME_SCOPE} closed by "
             "the due date. Open at end of period = "
-            "requests not closed by the end of the period. Duplicates are left out of every figure. "
+            f"requests not closed by the end of the period. {brief.average_note} "
+            "Duplicates are left out of every figure. "
             f"To protect privacy, {privacy.rule_text(brief.k)}. "
             "Source: the city's public 311 data (CivicStat)."
         ),
@@ -158,11 +160,12 @@ def _heading(pdf, fonts: _Fonts, text: str) -> None:
     pdf.cell(0, 7, fonts.text(text), new_x="LMARGIN", new_y="NEXT")
 
 
-def _bullets(pdf, fonts: _Fonts, lines, width: float) -> None:
+def _bullets(pdf, fonts: _Fonts, lines, width: float, size: float = 10) -> None:
     pdf.set_text_color(*DARK)
     for line in lines:
-        fonts.set(pdf, "", 10)
-        pdf.multi_cell(width, 5, fonts.text(f"• {line}"), new_x="LMARGIN", new_y="NEXT")
+        fonts.set(pdf, "", size)
+        pdf.multi_cell(width, size / 2, fonts.text(f"• {line}"), align="L", new_x="LMARGIN",
+                       new_y="NEXT")
 
 
 def _row(pdf, fonts: _Fonts, cells, widths, *, bold: bool = False, fill=None, height: float = 6.5) -> None:
@@ -181,12 +184,14 @@ def _row(pdf, fonts: _Fonts, cells, widths, *, bold: bool = False, fill=None, he
 
 
 def _kpi_table(pdf, fonts: _Fonts, brief: DistrictBrief, width: float) -> None:
-    widths = [width * 0.33, width * 0.16, width * 0.19, width * 0.16, width * 0.16]
+    widths = [width * share for share in (0.27, 0.13, 0.12, 0.11, 0.12, 0.14, 0.11)]
     pdf.set_text_color(*DARK)
-    _row(pdf, fonts, ["Figure", brief.district, "Previous period", "Change", "City"],
-         widths, bold=True, fill=GREY)
+    _row(pdf, fonts, ["Figure", brief.district, "Previous", "Change", "Last year",
+                      "365-day avg.", "City"], widths, bold=True, fill=GREY)
     for kpi in brief.kpis:
-        _row(pdf, fonts, [kpi.label, *kpi.shown(brief.k)], widths)
+        district, previous, change, city = kpi.shown(brief.k)
+        _row(pdf, fonts, [kpi.label, district, previous, change, *kpi.beside(brief.k), city],
+             widths, height=6)
 
 
 def _types_table(pdf, fonts: _Fonts, brief: DistrictBrief) -> None:
@@ -199,7 +204,7 @@ def _types_table(pdf, fonts: _Fonts, brief: DistrictBrief) -> None:
         _row(pdf, fonts, [
             figures.table_cell(row, column, kind, brief.k)
             for column, _, kind, _ in TYPE_COLUMNS
-        ], widths)
+        ], widths, height=5.5)
 
 
 def _district_map(pdf, fonts: _Fonts, brief: DistrictBrief, x0: float, y0: float, size: float) -> None:

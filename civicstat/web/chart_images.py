@@ -38,6 +38,7 @@ class ChartContext:
     filters: str  # "District: District 4 · Channel: phone", or "" for none
     as_of: dt.datetime
     k: int
+    scale: float = 1.0  # type and height, for a projector (the briefing's presentation mode)
 
     def lines(self) -> list[str]:
         """The lines under a chart's title: period and filters; as-of and source; the k rule
@@ -48,9 +49,14 @@ class ChartContext:
         return [first, second, *rule]
 
 
-def context(info: dict, filters: Filters, **chosen: str | None) -> ChartContext:
+PRESENTATION_SCALE = 1.6  # the type of a chart in presentation mode, against the page's
+
+
+def context(info: dict, filters: Filters, *, large: bool = False,
+            **chosen: str | None) -> ChartContext:
     """The context of a public page's charts, from its snapshot info and filters, and any
-    dimension the page chooses outside the filters (the briefing's district=...)."""
+    dimension the page chooses outside the filters (the briefing's district=...); `large`: the
+    charts' labels, legends and titles in large type (presentation mode)."""
     filters = replace(filters, dimensions={**filters.dimensions, **chosen})
     period = filters.period
     last_day = period.end - dt.timedelta(days=1)
@@ -60,6 +66,7 @@ def context(info: dict, filters: Filters, **chosen: str | None) -> ChartContext:
         filters=filters.describe(period=False),
         as_of=pd.Timestamp(info["as_of"]).to_pydatetime(),
         k=int(info["k"]),
+        scale=PRESENTATION_SCALE if large else 1.0,
     )
 
 
@@ -79,20 +86,30 @@ def framed(fig: go.Figure, title: str, ctx: ChartContext) -> go.Figure:
     load in bench/churn.py, and 1,655 of 2,400 copies in 8 threads), to_dict is."""
     out = go.Figure(fig.to_dict())
     lines = ctx.lines()
-    space = TITLE_PIXELS + LINE_PIXELS * len(lines)
+    scale = ctx.scale
+    space = round((TITLE_PIXELS + LINE_PIXELS * len(lines)) * scale)
     margin = out.layout.margin
-    height = (out.layout.height or 340) + space
+    height = round((out.layout.height or 340) * scale) + space
     out.update_layout(
         height=height,
         margin={"t": (margin.t if margin.t is not None else 30) + space},
         title={
-            "text": (f"<b>{plain(title)}</b><br><span style='font-size:12px;color:#55595f'>"
-                     + "<br>".join(plain(line) for line in lines) + "</span>"),
+            "text": (f"<b>{plain(title)}</b><br><span style='font-size:{round(12 * scale)}px;"
+                     "color:#55595f'>" + "<br>".join(plain(line) for line in lines) + "</span>"),
             "x": 0.01, "xanchor": "left", "xref": "container",
-            "y": 1 - 26 / height, "yanchor": "top", "yref": "container",
-            "font": {"size": 16},
+            "y": 1 - 26 * scale / height, "yanchor": "top", "yref": "container",
+            "font": {"size": round(16 * scale)},
         },
     )
+    if scale != 1.0:  # ticks, bar labels, axis titles, legends and notes in the larger type,
+        # each set itself (Streamlit's chart theme sets the ticks' size, over the layout's font)
+        size = round((out.layout.font.size or 14) * scale)
+        out.update_layout(font={"size": size}, legend={"font": {"size": size}},
+                          hoverlabel={"font": {"size": size}})
+        out.update_xaxes(tickfont={"size": size}, title={"font": {"size": size}})
+        out.update_yaxes(tickfont={"size": size}, title={"font": {"size": size}})
+        out.update_traces(textfont={"size": size})
+        out.update_annotations(font={"size": size})
     return out
 
 

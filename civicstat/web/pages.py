@@ -38,6 +38,7 @@ PAGE_SPECS: tuple[PageSpec, ...] = (
     PageSpec("public/map.py", "Map", "map", ":material/map:"),
     PageSpec("public/trends.py", "Trends", "trends", ":material/show_chart:"),
     PageSpec("public/districts.py", "District briefing", "districts", ":material/account_balance:"),
+    PageSpec("public/lookup.py", "Look up my request", "lookup", ":material/search:"),
     PageSpec("public/open_data.py", "Open data", "open-data", ":material/download:"),
     PageSpec("public/about.py", "How we measure", "about", ":material/info:"),
     # The internal view (issue 5). The sign-in page and the account page share a URL: signed-out

@@ -284,11 +284,12 @@ NO_REQUESTS_YET = ("No requests loaded yet: this city's figures will show here o
 
 def public_page(
     title: str, start: PublicStart, dimensions: tuple[str, ...] = PUBLIC_DIMENSIONS,
-    lede: str | None = None,
+    lede: str | None = None, *, filters: bool = True,
 ) -> tuple[dict, Filters]:
     """Start a public page from data.public_start(): the snapshot's info (or a plain message if
     nothing is published), the title ("{city}" in it becomes the city's name), the sidebar
-    filters bound to the URL, and the as-of line. Returns (info, filters)."""
+    filters bound to the URL, and the as-of line. Returns (info, filters); with filters=False
+    (a page about one request) no filters are drawn and the filters returned are None."""
     if start.missing is not None:
         st.error(f"No published data yet. {start.missing}")
         st.stop()
@@ -300,15 +301,15 @@ def public_page(
     if not info["count_requests"] or pd.isna(info["as_of"]):
         st.info(NO_REQUESTS_YET)
         st.stop()
-    filters = sidebar_filters(info, start.options, dimensions)
+    chosen = sidebar_filters(info, start.options, dimensions) if filters else None
     as_of = pd.Timestamp(info["as_of"])
     st.caption(
-        f"Data as of **{as_of:%A %d %B %Y, %H:%M}** ({md(info['timezone'])}). "
-        f"Showing {md(filters.describe())}."
+        f"Data as of **{as_of:%A %d %B %Y, %H:%M}** ({md(info['timezone'])})."
+        + (f" Showing {md(chosen.describe())}." if chosen else "")
     )
     if info.get("data_note"):  # core/asof.py: a late as-of, sources without closures
         st.caption(md(info["data_note"]))
-    return info, filters
+    return info, chosen  # type: ignore[return-value]
 
 
 def data_table(
@@ -341,16 +342,25 @@ def suppression_note(k: int) -> None:
 
 
 def presentation_style() -> None:
-    """Large type for a projector: bigger figures and text, no sidebar."""
+    """Large type for a projector: bigger figures, text, tables and map legends (the charts'
+    type: chart_images.context(large=True)), no sidebar, and the page's head kept short so the
+    KPI tiles fit on the first screen of a 1366×768 projector (tests/test_browser_briefing.py)."""
     st.html(
         """<style>
         section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] {display: none;}
+        [data-testid="stMainBlockContainer"] {padding-top: 4rem;}
         [data-testid="stMain"] .stMarkdown p, [data-testid="stMain"] li {font-size: 1.6rem;}
-        [data-testid="stMetricValue"] > div {font-size: 4rem;}
-        [data-testid="stMetricLabel"] p {font-size: 1.5rem;}
-        [data-testid="stMetricDelta"] div {font-size: 1.4rem;}
+        [data-testid="stMain"] [data-testid="stCaptionContainer"] p {font-size: 1.15rem;}
+        [data-testid="stMetric"] {padding: 0.25rem 0.75rem;}
+        [data-testid="stMetric"] > div {padding: 0.5rem;}
+        [data-testid="stMetricValue"] > div {font-size: 3.2rem; line-height: 1.15;}
+        [data-testid="stMetricLabel"] p {font-size: 1.35rem;}
+        [data-testid="stMetricDelta"] div {font-size: 1.2rem;}
         [data-testid="stTable"] th, [data-testid="stTable"] td {font-size: 1.5rem;}
-        h1 {font-size: 3.4rem !important;} h2, h3 {font-size: 2.4rem !important;}
+        [role="group"][aria-label$=" legend"] {font-size: 1.4rem !important;}
+        [data-testid="stMain"] h1 {position: absolute; width: 1px; height: 1px; overflow: hidden;
+            clip-path: inset(50%); white-space: nowrap;}  /* the district's title says it */
+        h2, h3 {font-size: 2.2rem !important; padding: 0.5rem 0 0.25rem !important;}
         </style>"""
     )
 

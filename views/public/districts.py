@@ -34,23 +34,32 @@ previous = f"previous {brief.period_days} days"
 
 st.header(ui.md(brief.title))
 st.markdown(
-    f"{ui.md(brief.filters_text)}, compared with the {previous} and with the whole city."
+    f"{ui.md(brief.filters_text)}, **{ui.md(brief.period_dates)}**, compared with the previous "
+    f"period, **{ui.md(brief.previous_dates)}**, and with the whole city."
 )
-rows = [(kpi.label, *kpi.shown(k)) for kpi in brief.kpis]
+rows = [(kpi.label, *kpi.shown(k), *kpi.beside(k)) for kpi in brief.kpis]
 for start in range(0, len(rows), 3):  # rows of three tiles: on a phone they stack in order
-    for column, (label, value, _, change, city) in zip(
+    for column, (label, value, _, change, city, last_year, average) in zip(
         st.columns(3), rows[start:start + 3], strict=False
     ):
         column.metric(
             label, value, delta=None if change == "–" else change,
             delta_color="inverse" if "days" in label or label.startswith("Open") else (
                 "off" if "Requests" in label else "normal"),
-            help=f"Change against the {previous}. City: {city}", border=True,
+            help=(f"Change against the {previous}. City: {city}. Same period last year: "
+                  f"{last_year}. 365-day average: {average}."),
+            border=True,
         )
 st.table(
-    pd.DataFrame(rows, columns=["Figure", district, f"Previous {brief.period_days} days",
-                                "Change", "City"]).set_index("Figure")
+    pd.DataFrame(
+        [(label, value, before, change, last_year, average, city)
+         for label, value, before, change, city, last_year, average in rows],
+        columns=["Figure", district, f"Previous {brief.period_days} days", "Change",
+                 "Same period last year", "365-day average", "City"],
+    ).set_index("Figure")
 )
+st.markdown("\n".join(f"- **{what}**: {ui.md(dates)}" for what, dates in brief.periods()))
+st.caption(ui.md(brief.average_note))
 
 st.subheader(f"How {ui.md(district)} compares")
 st.markdown("\n".join(f"- {ui.md(sentence)}" for sentence in brief.standing))
@@ -58,7 +67,8 @@ st.markdown("\n".join(f"- {ui.md(sentence)}" for sentence in brief.standing))
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Top request types")
-    ui.top_request_types(brief.top_types, k, image=chart_images.context(info, filters, district=district))
+    ui.top_request_types(brief.top_types, k, image=chart_images.context(
+        info, filters, large=present, district=district))
 with right:
     st.subheader("Biggest changes")
     st.markdown(f"Request types with the largest change in requests against the {previous}.")
