@@ -19,6 +19,11 @@ if __name__ == "__main__":  # a script run: route this visitor
     ui.arrive(page.url_path)  # the filters chosen on another page come along
     page.run()
 else:  # the server
-    from civicstat.web import open_data_route, session_routes
+    from starlette.middleware import Middleware
 
-    app = st.App(__file__, routes=[*session_routes.ROUTES, *open_data_route.ROUTES])
+    from civicstat.web import open_data_route, session_routes
+    from civicstat.web.reconnect import ReloadLostSessions
+
+    # A page whose process died reconnects to this one and loads itself again (web/reconnect.py).
+    app = st.App(__file__, routes=[*session_routes.ROUTES, *open_data_route.ROUTES],
+                 middleware=[Middleware(ReloadLostSessions)])

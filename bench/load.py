@@ -225,10 +225,13 @@ class StreamlitSession:
     """A websocket client that behaves like Streamlit's frontend for one browser tab."""
 
     def __init__(self, ws_url: str, *, query_string: str = "", page_name: str = "",
-                 use_message_cache: bool = True, interaction_timeout: float = INTERACTION_TIMEOUT):
+                 use_message_cache: bool = True, interaction_timeout: float = INTERACTION_TIMEOUT,
+                 cookie: str = ""):
+        # any port on 127.0.0.1: an app process, or `civicstat serve`'s nginx in front of several
         if urllib.parse.urlsplit(ws_url).hostname != HOST:
             raise ValueError(f"only {HOST} may be targeted, not {ws_url}")
         self.ws_url = ws_url
+        self.cookie = cookie  # "civicstat_worker=w1" through the proxy: the tab's sticky cookie
         self.query_string = query_string
         self.page_name = page_name
         self.page_script_hash = ""
@@ -245,15 +248,17 @@ class StreamlitSession:
         self.links: dict[str, str] = {}  # link button label -> URL
         self.session_id = ""  # the server's id for this session (new_session)
 
-    async def connect(self, timeout: float = 30.0) -> None:
+    async def connect(self, timeout: float = 30.0, *, resume: str = "") -> None:
+        """Open the websocket; `resume`: the session id a reconnecting frontend asks for."""
         import websockets
 
         self.ws = await websockets.connect(
             self.ws_url,
-            subprotocols=["streamlit", PLACEHOLDER_XSRF],
+            subprotocols=["streamlit", PLACEHOLDER_XSRF, *([resume] if resume else [])],
             max_size=None,  # a pydeck map or a dataframe can exceed websockets' 1 MiB default
             open_timeout=timeout,
             compression=None,  # Streamlit's server does not negotiate permessage-deflate
+            additional_headers={"Cookie": self.cookie} if self.cookie else None,
         )
 
     async def close(self) -> None:

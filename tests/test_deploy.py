@@ -7,6 +7,7 @@ visitor staying on one process, and Ctrl-C leaving no process behind. Skipped wi
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gzip
 import os
@@ -269,21 +270,24 @@ def test_staff_pages_render_under_the_policy(stack):
 @pytest.mark.browser
 def test_a_visitor_whose_process_dies_goes_on_on_another(stack):
     """Kill the process a visitor is on: nginx sends their refused requests to the other process
-    and names it in the cookie; the page's websocket reconnects there, and the page, reloaded,
-    renders there. The supervisor starts the killed process again on its port.
+    and names it in the cookie; the page's websocket reconnects there, and the page renders again
+    there by itself, with no violation of the content security policy. The supervisor starts the
+    killed process again on its port.
 
     (Streamlit 1.67's page does not rerun by itself after reconnecting to a process that does
-    not hold its session, and ignores clicks until reloaded: the same with no proxy, after a
-    plain restart.)"""
+    not hold its session; civicstat.web.reconnect has that process send it a reload.)"""
     ports = worker_ports(stack["run_dir"])
     with chromium() as browser:
         context = browser.new_context(viewport={"width": 1200, "height": 900})
+        context.add_init_script(CSP_LISTENER)
         page = context.new_page()
         sockets = []
         page.on("websocket", lambda socket: sockets.append(socket))
+        log_lines = len(access_log(stack["run_dir"]))
         page.goto(stack["url"] + "/about")
         page.get_by_role("heading", level=1, name="How we measure").wait_for(timeout=60_000)
         wait_for_app(page)
+        page.evaluate("window.__before_the_kill = true")  # gone when the page loads again
         before = {c["name"]: c["value"] for c in context.cookies()}["civicstat_worker"]
         port = ports[before].rsplit(":", 1)[1]
         victim = [pid for pid, line in _descendants(stack["process"].pid).items()
@@ -296,18 +300,61 @@ def test_a_visitor_whose_process_dies_goes_on_on_another(stack):
             page.wait_for_timeout(200)
         after = {c["name"]: c["value"] for c in context.cookies()}["civicstat_worker"]
         assert after != before and after in ports
-        log_lines = len(access_log(stack["run_dir"]))
-        page.reload()
+        # No reload by the visitor: the page renders again by itself, from the new process
+        page.wait_for_function("() => !window.__before_the_kill", timeout=60_000)
         page.get_by_role("heading", level=1, name="How we measure").wait_for(timeout=60_000)
         wait_for_app(page)
+        violations = [v for v in page.evaluate("window.__csp || []") if FAVICON not in v]
         context.close()
+    assert violations == []
     reloaded = [entry for entry in access_log(stack["run_dir"])[log_lines:]
                 if entry["path"] == "/about"]
-    assert [entry["upstream"] for entry in reloaded] == [ports[after]]
+    assert [entry["upstream"] for entry in reloaded] == [ports[before], ports[after]]
     deadline = time.monotonic() + 120
     while _status(f"http://{ports[before]}/_stcore/health") != 200:
         assert time.monotonic() < deadline, "the killed process was not started again"
         time.sleep(0.5)
+
+
+def test_a_reconnect_resumes_a_held_session_and_reloads_a_lost_one(stack):
+    """Through the proxy, with the websocket client: a page whose websocket reconnects to the
+    process holding its session (a network blip) resumes it, told nothing; a page asking for a
+    session its process does not hold (the process died and the proxy sent it to another, or
+    the session was dropped) is told first thing to load its own address again."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    from bench.load import StreamlitSession
+
+    worker = sorted(worker_ports(stack["run_dir"]))[0]
+    ws_url = stack["url"].replace("http://", "ws://") + "/_stcore/stream"
+
+    async def kinds_of_one_run(session: StreamlitSession) -> list[str]:
+        await session.ws.send(session._back_msg(None))
+        kinds = []
+        while "script_finished" not in kinds or kinds[-1] != "script_finished":
+            message = ForwardMsg()
+            message.ParseFromString(await asyncio.wait_for(session.ws.recv(), 60))
+            kinds.append(message.WhichOneof("type"))
+        return kinds
+
+    async def visit() -> tuple[bool, list[str], str, str]:
+        session = StreamlitSession(ws_url, cookie=f"civicstat_worker={worker}")
+        await session.connect()
+        opened = await session.open()
+        await session.close()
+        await session.connect(resume=session.session_id)  # the same process: still holds it
+        resumed = await kinds_of_one_run(session)
+        await session.close()
+        await session.connect(resume="a-session-no-process-holds")
+        first = ForwardMsg()
+        first.ParseFromString(await asyncio.wait_for(session.ws.recv(), 60))
+        await session.close()
+        return opened.ok, resumed, first.WhichOneof("type"), first.auth_redirect.url
+
+    opened, resumed, first_kind, url = asyncio.run(visit())
+    assert opened
+    assert "auth_redirect" not in resumed and "delta" in resumed
+    assert (first_kind, url) == ("auth_redirect", "")  # "": the page's own address
 
 
 def _status(url: str) -> int | None:
