@@ -68,7 +68,10 @@ def plotly_leaks(spec: dict, k: int, *, rates_rest_on_few: bool = False) -> list
         horizontal = trace.get("orientation") == "h"
         axis = layout.get("xaxis" if horizontal else "yaxis", {})
         drawn = values(trace.get("x" if horizontal else "y"))
-        if "%" in str(axis.get("tickformat", "")):
+        title = axis.get("title")
+        title = title.get("text", "") if isinstance(title, dict) else str(title or "")
+        # a rate axis, or one of days (a median: NOT_A_COUNT), is judged as a rate
+        if "%" in str(axis.get("tickformat", "")) or (title and NOT_A_COUNT.search(title)):
             shown = [v for v in drawn if v is not None and not (isinstance(v, float) and np.isnan(v))]
             if rates_rest_on_few and any(v != 0 for v in shown):
                 leaks.append(f"{trace.get('name')}: a rate drawn at its size {shown}")

@@ -2,8 +2,9 @@
 
 - the staff scorecard fits a 1366 px screen: its grid scrolls no wider than its box, so On time,
   Goal, Open and Overdue are on screen without scrolling sideways (measured by element boxes);
-- screenshots of the scorecard, its department × district grid and the Overview's on-time chart
-  against the goal, at 1366 and 390 px, in test-artifacts/.
+- screenshots of the scorecard, its department × district grid, the Overview's on-time chart
+  against the goal and the Trends page's weekly on-time rate and median against the target, at
+  1366 and 390 px, in test-artifacts/.
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ def test_screenshots_of_targets_at_1366_and_390(demo_city, tmp_path):
             settle(page)
             wait_for_charts(page, plotly=2)
             full_screenshot(page, f"issue13-overview-targets-{width}")
+            page.goto(url + "/trends")
+            settle(page)
+            wait_for_charts(page, plotly=3)
+            full_screenshot(page, f"issue13-trends-targets-{width}")
         page.set_viewport_size({"width": 1366, "height": 900})
         sign_in(page, url, "ada")
         go(page, "scorecards")

@@ -19,7 +19,7 @@ from test_support import run_public_page
 
 PAGES = {  # page -> (URL parameters, charts it draws on the small city)
     "public/overview.py": ({"period": "90d"}, 3),
-    "public/trends.py": ({"period": "90d"}, 3),
+    "public/trends.py": ({"period": "90d"}, 5),
     "public/districts.py": ({"period": "90d", "district": "D1"}, 1),
 }
 

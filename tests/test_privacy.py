@@ -281,6 +281,7 @@ def test_every_figure_a_public_query_returns_comes_with_its_basis(small_city):
         "days_to_close_distribution": {**when, **dims},
         "volume_over_time": {**when, "grain": "week", **dims},
         "weekly_opened_closed": {**when, **dims},
+        "weekly_on_time": {**when, **dims},
         "backlog_over_time": {**when, "grain": "day", **dims},
     }
     with connect_snapshot(small_city.public_path) as con:

@@ -116,3 +116,33 @@ def test_request_types_with_their_target_in_words(goals_city, monkeypatch):
     assert rows.loc["Graffiti", "Against the goal"] == "too few to judge"
     assert [scorecard.target_words(h) for h in (24, 36, 72, None)] == [
         "1 day", "36 hours", "3 days", "no target"]
+
+
+def _chart(app, y_title: str) -> dict:
+    specs = [json.loads(c.proto.spec) for c in app.get("plotly_chart")]
+    return next(s for s in specs
+                if s["layout"].get("yaxis", {}).get("title", {}).get("text", "") == y_title)
+
+
+def _target_line(spec: dict) -> tuple[float, str]:
+    (line,) = [s for s in spec["layout"]["shapes"] if s["y0"] == s["y1"]]
+    (label,) = [a["text"] for a in spec["layout"]["annotations"]]
+    return line["y0"], label
+
+
+def test_on_time_and_median_each_week_against_the_target(goals_city, monkeypatch):
+    monkeypatch.setenv("CIVICSTAT_CITY", str(goals_city))
+    app = run_public_page("public/trends.py")
+    on_time = _chart(app, "Share closed on time")
+    assert _target_line(on_time) == (scorecard.DEFAULT_ON_TIME_GOAL, "Goal 80%")
+    # the median target: the median of the 19 requests' type targets (10 days for 6 Trees,
+    # 3 days for 13 Graffiti and Potholes), as the scorecard's "All departments" row has it
+    assert _target_line(_chart(app, "Median days to close")) == (3.0, "Target 3.0 days")
+    table = next(d.value for d in app.dataframe if "Due" in d.value.columns
+                 and "Week starting" in d.value.columns)
+    shown = [int(v) for v in table["Due"] if v.isdigit()]  # each week on its own basis
+    assert all(v == 0 or v >= 5 for v in shown) and 0 < sum(shown) <= 19
+    assert set(table["Due"]) - {str(v) for v in shown} <= {"fewer than 5"}
+    streets = run_public_page("public/trends.py", department="Streets")
+    assert _target_line(_chart(streets, "Share closed on time")) == (0.6, "Goal 60%")
+    assert _target_line(_chart(streets, "Median days to close")) == (3.0, "Target 3.0 days")

@@ -108,6 +108,7 @@ FIGURES: dict[str, Figure] = dict([
     _count("count_on_time_eligible", "Requests due"),
     _count("count_with_days_to_close", "Requests closed"),
     _count("count_records", "Records"),
+    _count("count_requests_in_period", "Requests in the period"),
     _count("count_with_location", "Records with a location"),
     ("on_time_rate", Figure(
         "On-time rate", "rate", "count_on_time_eligible",
@@ -116,6 +117,10 @@ FIGURES: dict[str, Figure] = dict([
         "Median days to close", "days", "count_with_days_to_close", CLOSED_BASIS)),
     ("p90_days_to_close", Figure(
         "90th percentile days to close", "days", "count_with_days_to_close", CLOSED_BASIS)),
+    ("median_target_days", Figure(
+        "Median target days (of the requests' types)", "days", "count_requests_in_period",
+        "requests received in the period (the target is the median of their types' targets, "
+        "so it tells which types were asked for)")),
     ("requests_per_1000_residents", Figure(
         "Requests per 1,000 residents", "per_thousand", "count_requests",
         "requests received (the population is public, so the rate would give the count)")),

@@ -102,6 +102,26 @@ def on_time_goal(department: object, goals: dict[str, dict[str, float]]) -> tupl
     return float(value), "city.toml"
 
 
+def department_median_goal(department: object, goals: dict[str, dict[str, float]]) -> float | None:
+    """A department's median-days goal from city.toml (`[goals."Department"] median_days`), or
+    None: its median target is then the median of its requests' type targets."""
+    goal = goals.get(str(department), {}) if not missing(department) and department else {}
+    value = goal.get("median_days")
+    return None if value is None else float(value)
+
+
+def median_target(department: object, request_type: object, goals: dict[str, dict[str, float]],
+                  type_targets_days: object) -> float | None:
+    """The median-days target of a selection, as the scorecard sets it: a request type's own
+    target; else a department's `median_days` goal; else the median of the requests' type
+    targets (`type_targets_days`, from the query)."""
+    if missing(request_type) or not request_type:
+        goal = department_median_goal(department, goals)
+        if goal is not None:
+            return goal
+    return _number(type_targets_days)
+
+
 def on_time_status(rate: object, goal: float) -> str | None:
     """The status of an on-time rate against its goal, by the scorecard's rule (its on-time
     metric's score and colour): 'green', 'amber', 'red' or None without a rate."""
@@ -170,9 +190,8 @@ GOAL_COLUMNS = ["on_time_goal", "on_time_goal_source", "median_goal_days", "prev
 
 def row_goals(row: pd.Series, level: str, goals: dict[str, dict[str, float]]) -> dict:
     """This row's on-time goal and median-days targets (current and previous period)."""
-    goal = goals.get(row["department"] or "", {}) if row["department"] else {}
     on_time, on_time_source = on_time_goal(row["department"], goals)
-    median = goal.get("median_days") if level == "department" else None
+    median = department_median_goal(row["department"], goals) if level == "department" else None
     return {
         "on_time_goal": on_time,
         "on_time_goal_source": on_time_source,
@@ -348,11 +367,6 @@ def judge_on_time(frame: pd.DataFrame, goals: dict[str, dict[str, float]], k: in
     out["on_time_status"] = pd.Series(statuses, index=out.index, dtype=object)
     out["on_time_status_words"] = words
     return out
-
-
-def goal_words(goal: float) -> str:
-    """An on-time goal in words: "the goal: 80% closed by the due date"."""
-    return f"goal: {goal:.0%} closed within the target time"
 
 
 def target_words(hours: object) -> str:

@@ -286,6 +286,38 @@ def against_goal(
     return fig
 
 
+@cached_figure
+def weekly_against_target(weeks: pd.DataFrame, column: str, k: int, target: float | None,
+                          *, y_title: str, target_text: str) -> go.Figure:
+    """A weekly figure (weekly_on_time.sql: `column` is on_time_rate or median_days_to_close)
+    as a line against its target, a dashed black line labelled `target_text`; a week whose
+    figure the k rule withholds has no point; a week only partly in the period has an open
+    marker."""
+    rows = list(weeks.itertuples(index=False))
+    drawn = privacy.drawn(column, weeks[column], [privacy.basis_of(column, r) for r in rows], k)
+    percent = privacy.FIGURES[column].kind == "rate"
+    hover = [f"Week of {row.week_start:%d %b %Y}: {figures.cell(column, row, k, unit=True)}"
+             + ("" if row.count_days_in_period >= 7
+                else f" ({row.count_days_in_period} days in the period)")
+             for row in rows]
+    fig = go.Figure(go.Scatter(
+        x=weeks["week_start"], y=drawn, mode="lines+markers", name=y_title,
+        line={"color": OKABE_ITO[0], "width": 3},
+        marker={"size": 7, "symbol": ["circle" if d >= 7 else "circle-open"
+                                      for d in weeks["count_days_in_period"]]},
+        customdata=hover, hovertemplate="%{customdata}<extra></extra>",
+    ))
+    _layout(fig, y_title=y_title, height=320)
+    fig.update_layout(hovermode="closest", showlegend=False)
+    if percent:
+        fig.update_layout(yaxis={"tickformat": ".0%", "range": [0, 1.05]})
+    if target is not None:
+        fig.add_hline(y=target, line_color="#000", line_width=2, line_dash="dash",
+                      annotation_text=html.escape(target_text),
+                      annotation_position="top left")
+    return _hide_scale_if_nothing_drawn(fig, drawn, "yaxis", k)
+
+
 # --- staff pages --------------------------------------------------------------------------------
 # Names come from the source data: they are HTML-escaped before plotly sees them (plotly reads a
 # few tags, links included, in its text).

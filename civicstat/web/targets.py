@@ -1,7 +1,8 @@
 """Public page parts that show the city's performance against its targets (issue 13, item 4):
 each department's on-time rate against its goal, SF-style (the share closed within the target
-time, a status colour by the scorecard's rule, the goal and status written out), and each
-request type against its own target time.
+time, a status colour by the scorecard's rule, the goal and status written out), each request
+type against its own target time, and the on-time rate and median days to close week by week
+against the goal and the median target.
 
 The rules are the scorecard's (core/scorecard.py: on_time_goal, on_time_status, judge_on_time),
 the goals are city.toml's (`[goals."Department"] on_time_rate`, else the city default), and
@@ -129,3 +130,54 @@ def request_types_against_targets(types: pd.DataFrame, catalog: pd.DataFrame, k:
         status_text=judged["on_time_status_words"],
     )
     ui.data_table(judged, TYPE_COLUMNS, k, expander=None)
+
+
+WEEK_COLUMNS = {
+    "week_start": ("Week starting", "date"),
+    "on_time_rate": ("On-time rate", "rate"),
+    "count_on_time_eligible": ("Due", "count"),
+    "median_days_to_close": ("Median days to close", "days"),
+    "count_with_days_to_close": ("Closed", "count"),
+    "count_days_in_period": ("Days in period", "text"),
+}
+
+
+def over_time(weeks: pd.DataFrame, department: str | None, request_type: str | None, k: int,
+              image=None) -> None:
+    """The on-time rate and the median days to close of each week's requests (weekly_on_time.sql)
+    against the target: the on-time goal (the department's, else the city default) and the
+    median target (scorecard.median_target: the type's own, the department's goal, else the
+    median of the requests' type targets, shown only when it rests on k requests or more)."""
+    from civicstat.web import chart_images, charts
+
+    if weeks["count_on_time_eligible"].sum() == 0 and weeks["count_with_days_to_close"].sum() == 0:
+        st.info("No request created in this period has been closed or come due yet.")
+        return
+    goal, _ = scorecard.on_time_goal(department, goals())
+    first = weeks.iloc[0]
+    target = scorecard.median_target(department, request_type, goals(),
+                                     first["median_target_days"])
+    if target is not None and not privacy.is_shown(
+            "median_target_days", first["count_requests_in_period"], k):
+        target = None  # a median of few requests' type targets would tell their types
+    left, right = st.columns(2, gap="large")
+    with left:
+        chart_images.show(
+            charts.weekly_against_target(weeks, "on_time_rate", k, goal,
+                                         y_title="Share closed on time",
+                                         target_text=f"Goal {goal:.0%}"),
+            "On time each week, against the goal", image)
+    with right:
+        chart_images.show(
+            charts.weekly_against_target(
+                weeks, "median_days_to_close", k, target, y_title="Median days to close",
+                target_text=f"Target {figures.duration(target)}" if target is not None else ""),
+            "Median days to close each week, against the target", image)
+    st.caption(
+        f"Each week's requests (created that week). Dashed lines: the on-time goal, {goal:.0%} "
+        "closed within their target time" + (
+            f", and the median target, {figures.duration(target)}" if target is not None
+            else "; the median has no target to show for these requests")
+        + ". Hollow markers: weeks only partly inside the period. The latest weeks' medians count "
+        "only the requests already closed, which are the quicker ones.")
+    ui.data_table(weeks, WEEK_COLUMNS, k)

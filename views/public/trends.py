@@ -1,10 +1,11 @@
-"""Trends: requests per week or month against the same weeks a year earlier, how long requests
-took to close, and the backlog of open requests over time."""
+"""Trends: requests per week or month against the same weeks a year earlier, the on-time rate
+and median days to close week by week against the target, how long requests took to close, and
+the backlog of open requests over time."""
 
 import streamlit as st
 
 from civicstat.core import figures, privacy
-from civicstat.web import chart_images, charts, data, ui
+from civicstat.web import chart_images, charts, data, targets, ui
 
 info, filters = ui.public_page("Trends", data.public_start())
 k = int(info["k"])
@@ -53,6 +54,12 @@ if not series:
     st.info(f"Choose one or more {COMPARE[compare].lower()} to compare.")
 else:
     ui.volume_chart(series, grain, k, image=image)
+
+st.header("On time and days to close, week by week, against the target")
+targets.over_time(
+    data.public_query("weekly_on_time", **filters.params("start", "end")),
+    filters.dimensions.get("department"), filters.dimensions.get("request_type"), k, image=image,
+)
 
 st.header("How long requests took to close")
 kpis = data.public_query(
