@@ -21,6 +21,7 @@ import json
 import shutil
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -119,7 +120,8 @@ def run_delta(rows: int, records: int = 10_000, *, verify: bool = False, keep: b
         delta_file = root / "delta.parquet"
         described = make_delta(city.store_path, delta_file, records)
         started = time.perf_counter()
-        summary = ingest_files(city, [delta_file], DeltaAdapter())
+        with _table_clock() as tables:
+            summary = ingest_files(city, [delta_file], DeltaAdapter())
         total_s = time.perf_counter() - started
         info = summary.published or {}
         outcome = {
@@ -130,6 +132,8 @@ def run_delta(rows: int, records: int = 10_000, *, verify: bool = False, keep: b
             "ingest_and_publish_s": round(total_s, 1),
             "inserted": summary.inserted, "updated": summary.updated,
             "publish_mode": info.get("publish_mode"), "publish_reason": info.get("publish_reason"),
+            "publish_steps_s": info.get("publish_seconds"),
+            "slowest_tables_s": dict(sorted(tables.items(), key=lambda kv: -kv[1])[:8]),
         }
         if verify:
             outcome["verified"] = _verify(city, info)
@@ -137,6 +141,26 @@ def run_delta(rows: int, records: int = 10_000, *, verify: bool = False, keep: b
     finally:
         if not keep:
             shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def _table_clock():
+    """Seconds each table of an incremental publish took (snapshot.table -> s)."""
+    from civicstat.publish import incremental
+
+    tables: dict[str, float] = {}
+    table = incremental.Updater._table
+
+    def timed_table(self, model):
+        started = time.perf_counter()
+        table(self, model)
+        tables[f"{self.snapshot}.{model.name}"] = round(time.perf_counter() - started, 2)
+
+    incremental.Updater._table = timed_table
+    try:
+        yield tables
+    finally:
+        incremental.Updater._table = table
 
 
 def _verify(city, info: dict) -> dict:

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -60,6 +61,7 @@ def publish(city: City, *, now: datetime | None = None, full: bool = False) -> d
             con.execute(f"attach '{_sql_path(city.store_path)}' as store (read_only)")
         except duckdb.IOException as exc:
             raise store_busy(city.store_path, exc) from exc
+        clock = time.perf_counter()
         _register_request_types(con, city)
         info = _snapshot_info(con, city, built_at)
         plan = _plan(con, city, info, full)
@@ -76,12 +78,15 @@ def publish(city: City, *, now: datetime | None = None, full: bool = False) -> d
                       f"{delta.since_run} (or the as-of moved past their due time)")
             info = _versioned(info, delta.content_hash, rows_since_full=delta.rows_since_full)
         version = info["version"]
+        seconds = {"prepare": time.perf_counter() - clock}
+        clock = time.perf_counter()
         fill_internal = _fill_internal if mode == "full" else _update_internal
         fill_public = _fill_public if mode == "full" else _update_public
         internal = _write_snapshot(
             con, city.internal_path, version, lambda db: fill_internal(con, db, city, info),
             start_from=start[0],
         )
+        seconds["internal"], clock = time.perf_counter() - clock, time.perf_counter()
         # The public rows come from the internal snapshot just written: already sorted and
         # with the derived columns, so the expensive sort runs once.
         con.execute(f"attach '{_sql_path(internal)}' as internal (read_only)")
@@ -96,13 +101,16 @@ def publish(city: City, *, now: datetime | None = None, full: bool = False) -> d
                 internal.unlink(missing_ok=True)
             raise
         con.execute("detach internal")
+        seconds["public"] = time.perf_counter() - clock
     finally:
         con.close()
     # Both files are complete: only now are the links swapped, back to back, so a failure or a
     # kill before this line leaves both snapshots at the old version.
     _swap_in(city.internal_path, internal)
     _swap_in(city.public_path, public)
-    return {**info, "publish_mode": mode, "publish_reason": reason}
+    # what it did and why, and where the time went (seconds per step; per table when incremental)
+    return {**info, "publish_mode": mode, "publish_reason": reason,
+            "publish_seconds": {k: round(v, 2) for k, v in seconds.items()}}
 
 
 def _plan(con: duckdb.DuckDBPyConnection, city: City, info: dict, full: bool):

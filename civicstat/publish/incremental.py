@@ -231,10 +231,6 @@ class Updater:
                 continue
             if model.materialized == "view":
                 self._view(model)
-            elif model.incremental == "rebuild":
-                self.con.execute(f"drop table {model.name}")
-                self.build_model(self.con, model, self.values)
-                self.kinds[model.name] = "rebuilt"
             else:
                 self._table(model)
         return self.kinds
@@ -283,7 +279,10 @@ class Updater:
     def _table(self, model: Model) -> None:
         con, name = self.con, model.name
         old, new = _partial("old", self.snapshot, name), _partial("new", self.snapshot, name)
-        if model.incremental == "rows by request_id":
+        if model.incremental == "rebuild":
+            con.execute(f"drop table {name}")
+            self.build_model(con, model, self.values)
+        elif model.incremental == "rows by request_id":
             if not (self.snapshot == "internal" and name == "requests"):  # (read at the start)
                 con.execute(f"create or replace temp table {old.rsplit('.', 1)[1]} as "
                             f"select * from {name} where request_id in "
