@@ -35,7 +35,7 @@ def render(r: dict) -> str:
         "",
     ]
     out += _build(r) + _queries(r) + _browser(r) + _phone(r) + _memory(r) + _baseline(r) + _ingest(r)
-    out += _load(r) + _soak(r) + _swap(r) + _crashes(r) + _churn(r) + _delta(r) + _targets(r)
+    out += _load(r) + _soak(r) + _swap(r) + _proxy(r) + _crashes(r) + _churn(r) + _delta(r) + _targets(r)
     return "\n".join(out) + "\n"
 
 
@@ -234,6 +234,61 @@ def _swap(r):
             f"{'ok' if x['ok'] else '**failed**'}.", ""]
 
 
+def _proxy(r):
+    """Through `civicstat serve`: 1 vs 2 processes, a process killed, a publish (bench/proxy.py)."""
+    x = r.get("proxy")
+    if not x:
+        return []
+    size = f"{x['requests']:,} requests" if x.get("requests") else "the reference city"
+    out = ["## Through the proxy: several app processes", "",
+           f"`civicstat serve` (nginx, deploy/nginx/) in front of the app processes, at {size}; "
+           "each simulated visitor loads the page through nginx, keeps its civicstat_worker "
+           "cookie and opens the websocket with it, then changes filters (about 1 s think time). "
+           "`python -m bench.proxy --city DIR` runs it alone. Load average (1 min) before and "
+           "after each measurement: other work on the machine shares its cores.", ""]
+    scale = x.get("scale")
+    if scale:
+        rows = []
+        for n in (1, 2):
+            e = scale.get(f"{n}_processes")
+            if e:
+                log = e["proxy_log"]
+                rows.append((n, e["sessions"], f"{e['interactions_per_s']:.1f}",
+                             _s(e["window_p50_s"]), _s(e["window_p95_s"]), e["errors"],
+                             f"{log['websockets']:,}", log["moved"],
+                             f"{e['loadavg_before'][0]:.1f} → {e['loadavg_after'][0]:.1f}"))
+        out += _table(("processes", "sessions", "interactions/s", "p50 (s)", "p95 (s)",
+                       "errors", "websockets", "moved", "load average"), "rrrrrrrrl", rows)
+        out += ["", f"2 processes ÷ 1: {_s(scale.get('speedup'))}× the interactions per second. "
+                "`moved`: websockets that reached another process than the one their cookie "
+                "named (nginx's access log).", ""]
+    kill = x.get("kill")
+    if kill:
+        t = kill["render_again_after_kill_s"]
+        outcomes = ", ".join(f"{k}: {v}" for k, v in kill["outcomes"].items()) or "–"
+        out += [f"One of 2 processes killed (SIGKILL) under {kill['sessions']} sessions: "
+                f"{kill['affected_visitors']} visitors were on it ({outcomes}); their "
+                "reconnected websockets were told to reload "
+                f"{_s(kill.get('told_to_reload_after_kill_s', {}).get('p50'))} s after the kill "
+                f"(p50), and each page rendered again {_s(t['p50'])} s after it (p50), "
+                f"{_s(t['p95'])} s (p95), "
+                f"{_s(t['max'])} s at most; {kill['failed_renders_after_kill']} renders failed "
+                "(the ones in flight on the killed process). Load average "
+                f"{kill['loadavg_before'][0]:.1f} → {kill['loadavg_after'][0]:.1f}.", ""]
+    pub = x.get("publish")
+    if pub:
+        picked = ", ".join(f"{n}: {'yes' if ok else 'no'}" for n, ok in pub["picked_up"].items())
+        out += [f"A publish ({pub['publish_s']:.0f} s) during load through the proxy, "
+                f"{pub['sessions_per_process']} sessions pinned to each process by cookie plus "
+                f"new visitors: {pub['renders']['interactions']:,} renders, "
+                f"{len(pub['failed_renders'])} failed, {pub['stale_renders_after_publish']} stale "
+                f"after the publish; new version on each process: {picked}; sessions moved: "
+                f"{pub['proxy_log']['moved']}. Load average {pub['loadavg_before'][0]:.1f} → "
+                f"{pub['loadavg_after'][0]:.1f}. Result: {'ok' if pub['ok'] else '**failed**'}.",
+                ""]
+    return out
+
+
 def _crashes(r):
     x = r.get("crashes")
     if not x or "ingest" not in x:
@@ -381,6 +436,29 @@ def _targets(r):
         rows.append(("50 concurrent sessions, p95 interaction, 10M", "≤ 3 s",
                      f"{load['p95_s']:.1f} s (p50 {load['p50_s']:.1f} s), one app process",
                      load["p95_s"] <= 3))
+    proxy = r.get("proxy", {})
+    scale = proxy.get("scale", {})
+    if scale.get("speedup") is not None:
+        two = scale["2_processes"]
+        rows += [
+            ("2 processes behind the proxy ÷ 1, interactions/s, 100 sessions", "≥ 1.5×",
+             f"{scale['speedup']:.2f}× ({scale['1_processes']['interactions_per_s']:.1f} → "
+             f"{two['interactions_per_s']:.1f}/s)", scale["speedup"] >= 1.5),
+            ("p95 interaction, 2 processes behind the proxy, 100 sessions", "≤ 3 s",
+             f"{two['window_p95_s']:.1f} s", two["window_p95_s"] <= 3),
+        ]
+    kill = proxy.get("kill")
+    if kill:
+        worst = kill["render_again_after_kill_s"]["max"]
+        every = kill["rendered_again"] == kill["affected_visitors"] > 0
+        rows.append(("one process killed: every affected page renders again", "≤ 10 s",
+                     f"{kill['rendered_again']} of {kill['affected_visitors']}, at most "
+                     f"{_s(worst)} s", every and worst is not None and worst <= 10))
+    pub = proxy.get("publish")
+    if pub:
+        rows.append(("publish during load through the proxy: failed renders", "0",
+                     f"{len(pub['failed_renders'])}, every process on the new version: "
+                     f"{'yes' if all(pub['picked_up'].values()) else 'no'}", bool(pub["ok"])))
     soak = r.get("soak")
     if soak:
         rows.append(("RSS in a 10-minute soak", "levels off",

@@ -7,7 +7,9 @@ yet is built whatever is skipped), queries (each page's query set, warm and cold
 limit), browser (Chromium draw time and bytes at 10M, staff pages too), phone (a first and a
 repeat visit of / at 390 px on 9 Mbps / 60 ms, alone and through `civicstat serve`, at 10M),
 memory (app RSS per size), baseline (pandas at 10M), ingest (5M-row NYC CSV), load (50 websocket
-sessions at 10M), soak (10 minutes), swap (two app processes during a publish), crashes (kill -9
+sessions at 10M), soak (10 minutes), swap (two app processes during a publish), proxy (through
+`civicstat serve` at 10M: 100 sessions on 1 vs 2 app processes, one process killed under load,
+a publish under load; bench/proxy.py), crashes (kill -9
 at random points of ingest and publish, 20 times each, 300,000 requests), churn (ingest and
 publish for 10 minutes while 30 sessions use the app and download open data), delta (a day's
 10,000 requests loaded into a copy of each size's city: ingest plus incremental publish, checked
@@ -31,7 +33,7 @@ RESULTS = PROJECT / "bench" / "RESULTS.md"
 RAW = PROJECT / "bench" / "results.json"
 DEFAULT_SIZES = (1_000_000, 10_000_000, 50_000_000)
 PARTS = ("build", "queries", "browser", "phone", "memory", "baseline", "ingest", "load", "soak",
-         "swap", "crashes", "churn", "delta")
+         "swap", "proxy", "crashes", "churn", "delta")
 
 
 def city_for(rows: int, results: dict, *, publish_again: bool = True) -> Path:
@@ -201,6 +203,10 @@ def _ten_million_parts(root: Path, rows: int, skip: set, args, results: dict) ->
         from bench import swap
 
         results["swap"] = swap.run_swap(root)
+    if "proxy" not in skip:
+        from bench import proxy
+
+        results["proxy"] = proxy.run_proxy(root)
 
 
 if __name__ == "__main__":

@@ -100,8 +100,11 @@ def publish_command(city_dir: Path, app_dir: Path) -> list[str]:
     return [sys.executable, "-m", "civicstat.cli.main", "publish", str(city_dir)]
 
 
-async def _open(ws_url: str, query_string: str = "") -> tuple[StreamlitSession, Interaction]:
-    session = StreamlitSession(ws_url, query_string=query_string)
+async def _open(server, query_string: str = "") -> tuple[StreamlitSession, Interaction]:
+    """A new session on `server` (an app process, or bench.proxy's Pinned: the proxy, with the
+    sticky cookie naming one of its processes)."""
+    session = StreamlitSession(server.ws_url, query_string=query_string,
+                               cookie=getattr(server, "cookie", ""))
     await asyncio.wait_for(session.connect(), 30)
     return session, await session.open()
 
@@ -117,7 +120,7 @@ async def swap_async(servers: dict, city_dir: Path, app_dir: Path, *, sessions: 
     opened: dict[str, list[StreamlitSession]] = {}
     interactions: list[tuple[str, str, Interaction, int | None, float]] = []  # name, phase, ...
     for name, server in servers.items():
-        pairs = await asyncio.gather(*(_open(server.ws_url) for _ in range(sessions)))
+        pairs = await asyncio.gather(*(_open(server) for _ in range(sessions)))
         opened[name] = [session for session, _ in pairs]
         for session, interaction in pairs:
             interactions.append((name, "before", interaction, figure(session), time.monotonic()))
@@ -152,7 +155,7 @@ async def swap_async(servers: dict, city_dir: Path, app_dir: Path, *, sessions: 
                 return
             started_in = phase["now"]
             try:
-                session, interaction = await _open(servers[name].ws_url)
+                session, interaction = await _open(servers[name])
             except Exception as error:  # a refused connection is a failed render too
                 interaction = Interaction("connect", time.monotonic(), 0.0, False, repr(error))
                 session = None
@@ -201,7 +204,7 @@ async def swap_async(servers: dict, city_dir: Path, app_dir: Path, *, sessions: 
             interactions.append((name, "final", interaction, figure(session), time.monotonic()))
             shown.append(figure(session))
             await session.close()
-        fresh, interaction = await _open(servers[name].ws_url)
+        fresh, interaction = await _open(servers[name])
         interactions.append((name, "final", interaction, figure(fresh), time.monotonic()))
         shown.append(figure(fresh))
         await fresh.close()
