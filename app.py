@@ -11,12 +11,15 @@ if __name__ == "__main__":  # a script run: route this visitor
     from civicstat.web import auth, ui
     from civicstat.web.pages import pages_for
 
-    st.set_page_config(page_title="CivicStat", page_icon=":material/analytics:", layout="wide")
+    # The favicon is an emoji (drawn by the browser from a data: URL): a ":material/...:" icon
+    # is fetched from fonts.gstatic.com, and no public page asks a third party for anything.
+    st.set_page_config(page_title="CivicStat", page_icon="📊", layout="wide")
     identity = auth.resolve()  # anonymous, staff or admin; ends an idle sign-in
     auth.watch_idle(identity)
     auth.keep_signed_in()  # after a built-in sign-in: the browser gets its cookie
     page = st.navigation(pages_for(identity.role), position="top")
     ui.arrive(page.url_path)  # the filters chosen on another page come along
+    ui.close_sidebar_after_navigation()  # on a narrow screen, the menu closes after a choice
     page.run()
 else:  # the server
     from starlette.middleware import Middleware

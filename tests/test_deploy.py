@@ -398,3 +398,18 @@ def test_sigint_stops_every_process(small_city, tmp_path):
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 0
     assert [pid for pid, line in children.items() if _alive(pid, line)] == []
+
+
+def test_the_policy_allows_our_one_inline_script_by_its_hash():
+    """The menu-closing script (web/ui.py) runs under the policy: its hash is in script-src, so
+    a change to the script without the header fails here, not silently in visitors' browsers."""
+    import base64
+    import hashlib
+
+    from civicstat.web.ui import CLOSE_SIDEBAR_SCRIPT
+
+    digest = base64.b64encode(hashlib.sha256(CLOSE_SIDEBAR_SCRIPT.encode()).digest()).decode()
+    headers = (PROJECT / "deploy" / "nginx" / "snippets" / "civicstat-headers.conf").read_text()
+    policy = re.search(r'Content-Security-Policy "([^"]+)"', headers).group(1)
+    script_src = next(d for d in policy.split(";") if d.strip().startswith("script-src"))
+    assert f"'sha256-{digest}'" in script_src.split()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from civicstat.core import figures, privacy
+from civicstat.core.city import DistrictLabels
 from civicstat.core.filters import Filters
 from civicstat.core.values import missing
 
@@ -116,10 +117,16 @@ class DistrictBrief:
     decreases: tuple[str, ...]
     standing: tuple[str, ...]
     districts: pd.DataFrame = field(repr=False)  # district_summary.sql rows, for the map
+    district_labels: DistrictLabels = field(default_factory=DistrictLabels, repr=False)
+
+    @property
+    def name(self) -> str:
+        """The district as people read it ("Council District 1"; city.toml [districts])."""
+        return self.district_labels.label(self.district)
 
     @property
     def title(self) -> str:
-        return f"{self.district}: service requests briefing"
+        return f"{self.name}: service requests briefing"
 
     @property
     def period_dates(self) -> str:
@@ -221,6 +228,7 @@ def build_brief(
         decreases=decreases,
         standing=standing(summary, district, k),
         districts=summary,
+        district_labels=DistrictLabels.from_info(info),
     )
 
 

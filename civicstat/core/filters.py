@@ -6,6 +6,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from civicstat.core.city import DistrictLabels
+
 PERIOD_LABELS: dict[str, str] = {
     "30d": "Last 30 days",
     "90d": "Last 90 days",
@@ -88,6 +90,7 @@ class Filters:
     period: Period
     as_of: dt.datetime
     dimensions: dict[str, str | None] = field(default_factory=dict)
+    district_labels: DistrictLabels = field(default_factory=DistrictLabels)  # for describe
 
     def dimension_params(self, *, without: tuple[str, ...] = ()) -> dict[str, str | None]:
         return {d: self.dimensions.get(d) for d in DIMENSIONS if d not in without}
@@ -104,5 +107,8 @@ class Filters:
 
     def describe(self, *, period: bool = True) -> str:
         """The filters in words, for captions and printed briefs (without the period if asked)."""
-        chosen = [f"{DIMENSION_LABELS[d]}: {v}" for d, v in self.dimensions.items() if v]
+        chosen = [
+            f"{DIMENSION_LABELS[d]}: {self.district_labels.label(v) if d == 'district' else v}"
+            for d, v in self.dimensions.items() if v
+        ]
         return " · ".join([self.period.label, *chosen] if period else chosen)

@@ -125,7 +125,7 @@ def brief_pdf(brief: DistrictBrief) -> bytes:
     _kpi_table(pdf, fonts, brief, width)
     pdf.ln(2)
 
-    _heading(pdf, fonts, f"How {brief.district} compares")
+    _heading(pdf, fonts, f"How {brief.name} compares")
     _bullets(pdf, fonts, brief.standing, width)
     _heading(pdf, fonts, "Top request types")
     _types_table(pdf, fonts, brief)
@@ -186,7 +186,7 @@ def _row(pdf, fonts: _Fonts, cells, widths, *, bold: bool = False, fill=None, he
 def _kpi_table(pdf, fonts: _Fonts, brief: DistrictBrief, width: float) -> None:
     widths = [width * share for share in (0.27, 0.13, 0.12, 0.11, 0.12, 0.14, 0.11)]
     pdf.set_text_color(*DARK)
-    _row(pdf, fonts, ["Figure", brief.district, "Previous", "Change", "Last year",
+    _row(pdf, fonts, ["Figure", brief.name, "Previous", "Change", "Last year",
                       "365-day avg.", "City"], widths, bold=True, fill=GREY)
     for kpi in brief.kpis:
         district, previous, change, city = kpi.shown(brief.k)
@@ -235,11 +235,11 @@ def _district_map(pdf, fonts: _Fonts, brief: DistrictBrief, x0: float, y0: float
     fonts.set(pdf, "", 7)
     pdf.set_text_color(90, 90, 90)
     pdf.set_xy(x0, y0 + (max(lats) - min(lats)) * scale + 1)
-    pdf.cell(size, 3, fonts.text(f"{brief.district} in blue"), align="C")
+    pdf.cell(size, 3, fonts.text(f"{brief.name} in blue"), align="C")
     pdf.set_xy(pdf.l_margin, y0)
 
 
 def brief_file_name(brief: DistrictBrief) -> str:
     """A safe file name: letters, digits and dashes only."""
-    stem = re.sub(r"[^A-Za-z0-9]+", "-", f"{brief.city_name} {brief.district} brief").strip("-")
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", f"{brief.city_name} {brief.name} brief").strip("-")
     return f"{stem}-{brief.as_of:%Y-%m-%d}.pdf"

@@ -375,7 +375,13 @@ def aging_bars(aging: pd.DataFrame, limit: int = 20) -> go.Figure:
                              hovertemplate="%{y}: %{x:,} open " + bucket + "<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
     fig = _layout(fig, y_title="", height=max(260, 30 * len(rows) + 100))
-    fig.update_layout(barmode="stack", hovermode="closest", legend={"traceorder": "normal"},
+    # The legend in a band of its own above the plot, as wide as the figure (not the plot, which
+    # long group names push right): on a phone its four buckets take one or two rows there
+    # instead of a column lying over the largest bar, which is at the top.
+    fig.update_layout(barmode="stack", hovermode="closest",
+                      legend={"traceorder": "normal", "orientation": "h", "xref": "container",
+                              "x": 0, "yref": "container", "y": 1, "yanchor": "top"},
+                      margin={"t": 70},
                       xaxis={"title": "Open requests", "gridcolor": "#e5e5e5"})
     return fig
 

@@ -19,7 +19,7 @@ import streamlit as st
 
 from civicstat.accounts.users import GRANTED_ROLES
 from civicstat.core.brief import DistrictBrief, build_brief
-from civicstat.core.city import city_dir_from_env
+from civicstat.core.city import DistrictLabels, city_dir_from_env
 from civicstat.core.filters import Filters
 from civicstat.exports import opendata
 from civicstat.serve.queries import get_query
@@ -97,7 +97,30 @@ def internal_query(name: str, **params: object) -> pd.DataFrame:
 
 def district_brief(filters: Filters, district: str) -> DistrictBrief:
     """The district briefing's figures from public.duckdb (each query cached as above)."""
-    return build_brief(filters, district, public_info(), public_query)
+    return build_brief(filters, district, public_info(), _labelled_query)
+
+
+def district_labels() -> DistrictLabels:
+    """How districts are shown to people (city.toml's [districts], carried in the snapshot's
+    info): DistrictLabels.label is the one function that gives a district's label."""
+    return DistrictLabels.from_info(public_info())
+
+
+def map_style() -> str | None:
+    """The base-map style URL the city configured (city.toml's [map] style), else None: no map
+    then asks any host but the app's own for anything."""
+    return public_info().get("map_style") or None
+
+
+def with_labels(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with a district_label column beside its district column (maps, tables)."""
+    label = district_labels().label
+    return frame.assign(district_label=[label(d) for d in frame["district"]])
+
+
+def _labelled_query(name: str, **params: object) -> pd.DataFrame:
+    frame = public_query(name, **params)
+    return with_labels(frame) if name == "district_summary" else frame
 
 
 @dataclass(frozen=True)
@@ -120,8 +143,9 @@ def public_start() -> PublicStart:
 
 
 def district_summary(filters: Filters) -> pd.DataFrame:
-    """district_summary.sql for every district (a district filter only highlights its own)."""
-    return public_query(
+    """district_summary.sql for every district (a district filter only highlights its own),
+    with each district's label (district_label)."""
+    return _labelled_query(
         "district_summary", **filters.params("start", "end", without=("district",))
     )
 

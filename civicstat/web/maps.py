@@ -4,6 +4,11 @@ Public maps colour what civicstat.core.privacy allows: a withheld figure (a coun
 or median on too small a basis) has no colour class (it is drawn in WITHHELD grey, its tooltip
 reads "fewer than k" / "too few"), class breaks come from shown values only, and a scale of
 counts has no break below k.
+
+Every map shows the districts' names (a text layer at each district's representative point, by
+its label: the `district_label` column where the frame has one). No map asks another host for
+anything unless the city configured a base map ([map] style in city.toml, carried in the
+snapshot's info as `map_style`): `deck` builds every map, with that style or with none.
 """
 
 from __future__ import annotations
@@ -27,6 +32,10 @@ SEQUENTIAL = [(239, 243, 255), (189, 215, 231), (107, 174, 214), (49, 130, 189),
 NO_DATA = (210, 210, 210)
 WITHHELD = (150, 150, 150)  # a figure the k rule withholds: no colour class
 LEGEND_FORMATS = {"count": ",.0f", "rate": ".0%", "days": ".1f", "per_thousand": ",.1f"}
+# The map is fitted to the districts at this width (a 390 px phone's column, less its margins):
+# wider screens show the same view with room around it, a phone shows every district whole.
+FIT_WIDTH_PX = 358
+TOOLTIP_STYLE = {"backgroundColor": "#1f2937", "color": "white", "fontSize": "14px"}
 
 
 class CompactDeck(pdk.Deck):
@@ -40,6 +49,44 @@ class CompactDeck(pdk.Deck):
                 self, sort_keys=True, default=default_serialize, separators=(",", ":")
             )
         return self._json
+
+
+def deck(layers: list, view: pdk.ViewState, tooltip: dict, style: str | None = None) -> CompactDeck:
+    """Every map's deck: with the city's base-map style URL (`style`), or no base map at all.
+    With none, the browser asks no tile server for anything (the districts are the map); pydeck's
+    map_style is then left at its default: given None, the frontend would fill in CARTO's style
+    and fetch it from basemaps.cartocdn.com."""
+    if style:
+        return CompactDeck(layers=layers, initial_view_state=view, tooltip=tooltip,
+                           map_provider="mapbox" if "mapbox" in style else "carto",
+                           map_style=style)
+    return CompactDeck(layers=layers, initial_view_state=view, tooltip=tooltip, map_provider=None)
+
+
+def district_names(districts: pd.DataFrame) -> pdk.Layer | None:
+    """The districts' names (district_label, else the district key) at their representative
+    points (center_lat, center_lon: inside each shape), dark on a white halo; None for a frame
+    without centres."""
+    if districts.empty or not {"center_lat", "center_lon"} <= set(districts.columns):
+        return None
+    names = districts["district_label"] if "district_label" in districts else districts["district"]
+    data = [
+        {"center": [round(float(lon), 6), round(float(lat), 6)], "name": str(name)}
+        for name, lat, lon in zip(names, districts["center_lat"], districts["center_lon"],
+                                  strict=True)
+        if not missing(lat) and not missing(lon)
+    ]
+    return pdk.Layer(
+        "TextLayer", data, id="district-names", pickable=False, get_position="center",
+        get_text="name", get_size=12, size_units="'pixels'", get_color=[17, 24, 39, 255],
+        font_family='"Source Sans, Source Sans Pro, sans-serif"', font_weight=600,
+        character_set="'auto'", font_settings={"sdf": True}, outline_width=3,
+        outline_color=[255, 255, 255, 230], get_text_anchor="'middle'",
+        get_alignment_baseline="'center'",
+        # where names would overlap (small districts, a phone) one of them is left out; every
+        # name is in its district's tooltip and the table
+        extensions=[{"@@type": "CollisionFilterExtension"}], collision_enabled=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -106,13 +153,16 @@ def color_for(
 
 @cached_figure
 def district_choropleth(
-    districts: pd.DataFrame, metric: MapMetric, k: int, highlight: str | None = None
+    districts: pd.DataFrame, metric: MapMetric, k: int, highlight: str | None = None,
+    style: str | None = None,
 ) -> tuple[pdk.Deck, list[tuple[tuple[int, int, int], str]]]:
-    """A deck of district polygons coloured by `metric`, and its legend (colour, text) pairs.
+    """A deck of district polygons coloured by `metric`, with their names, and its legend
+    (colour, text) pairs: every colour the map shows, the greys of withheld and no-data
+    districts included.
 
     `districts` needs district, center_lat, center_lon, geometry_json, the metric column and its
-    basis (privacy.FIGURES). Every text shown in a tooltip is HTML-escaped here: pydeck renders
-    tooltips as HTML.
+    basis (privacy.FIGURES); district_label if it has one. Every text shown in a tooltip is
+    HTML-escaped here: pydeck renders tooltips as HTML. `style`: the city's base map (`deck`).
     """
     bases = pd.Series([privacy.basis_of(metric.column, row)
                        for row in districts.itertuples(index=False)], dtype=object)
@@ -126,7 +176,7 @@ def district_choropleth(
                 "type": "Feature",
                 "geometry": json.loads(row.geometry_json),
                 "properties": {
-                    "name": html.escape(str(row.district)),
+                    "name": html.escape(str(getattr(row, "district_label", row.district))),
                     "value": html.escape(figures.cell(metric.column, row, k)),
                     "fill": [*fill, 200],
                     "line": [0, 0, 0, 255] if row.district == highlight else [60, 60, 60, 160],
@@ -147,25 +197,20 @@ def district_choropleth(
         line_width_min_pixels=1,
         line_width_scale=40,
     )
-    view = _view_for([f["geometry"] for f in features])
-    deck = CompactDeck(
-        layers=[layer],
-        initial_view_state=view,
-        # No base map: works offline, and no visitor's browser asks a tile server for anything
-        # (the districts are the map). map_style is left at pydeck's default: given None, the
-        # frontend fills in CARTO's style and fetches it from basemaps.cartocdn.com.
-        map_provider=None,
-        tooltip={
-            "html": "<b>{name}</b><br/>" + html.escape(metric.label) + ": {value}",
-            "style": {"backgroundColor": "#1f2937", "color": "white", "fontSize": "14px"},
-        },
+    names = district_names(districts)
+    chart = deck(
+        [layer, *([names] if names else [])],
+        _view_for([f["geometry"] for f in features]),
+        {"html": "<b>{name}</b><br/>" + html.escape(metric.label) + ": {value}",
+         "style": TOOLTIP_STYLE},
+        style,
     )
     items = legend(breaks, metric.fmt, SEQUENTIAL)
     if any(withheld):
         items.append((WITHHELD, privacy.withheld_text(metric.column, k)))
     if any(fill == NO_DATA for fill in fills) or not items:
         items.append((NO_DATA, "no data"))
-    return deck, items
+    return chart, items
 
 
 def legend(
@@ -201,7 +246,9 @@ def _distinct_format(breaks: list[float], fmt: str) -> str:
     return candidate
 
 
-def _view_for(geometries: list[dict], height_px: int = 480, width_px: int = 900) -> pdk.ViewState:
+def _view_for(
+    geometries: list[dict], height_px: int = 480, width_px: int = FIT_WIDTH_PX
+) -> pdk.ViewState:
     """A view that fits every geometry into a map of about height_px × width_px."""
     points = [point for geometry in geometries for point in _coordinates(geometry)]
     lons, lats = [p[0] for p in points], [p[1] for p in points]
@@ -254,8 +301,10 @@ def density_hexagons(
     cell_km: float,
     k: int,
     focus: str | None = None,
+    style: str | None = None,
 ) -> tuple[pdk.Deck, list[tuple[tuple[int, int, int], str]]]:
-    """Hexagons coloured by their number of requests over the district outlines, and a legend.
+    """Hexagons coloured by their number of requests over the district outlines and names, and
+    a legend.
 
     `cells` comes from density_cells.sql (at most 50,000 rows: the browser never gets points).
     A hexagon of fewer than k requests is WITHHELD grey (no colour class); tooltips give the
@@ -278,19 +327,18 @@ def density_hexagons(
         get_polygon="polygon", get_fill_color="fill",
     )
     outlines, geometries, fit = district_outlines(districts, focus)
-    deck = CompactDeck(
-        layers=[hexagons, outlines],
-        initial_view_state=_view_for(fit or geometries or [_cells_extent(data)]),
-        map_provider=None,  # no base map (see district_choropleth)
-        tooltip={
-            "html": "<b>{requests}</b> requests<br/>Median days to close: {median}",
-            "style": {"backgroundColor": "#1f2937", "color": "white", "fontSize": "14px"},
-        },
+    names = district_names(districts)
+    chart = deck(
+        [hexagons, outlines, *([names] if names else [])],
+        _view_for(fit or geometries or [_cells_extent(data)]),
+        {"html": "<b>{requests}</b> requests<br/>Median days to close: {median}",
+         "style": TOOLTIP_STYLE},
+        style,
     )
     items = legend(breaks, LEGEND_FORMATS["count"], DENSITY)
     if any(withheld):
         items.append((WITHHELD, privacy.fewer_than(k)))
-    return deck, items
+    return chart, items
 
 
 def district_outlines(
@@ -342,7 +390,7 @@ POINT_CLASSES = (  # (key, colour, legend text): Okabe-Ito, distinguishable in c
 
 
 def request_points(
-    requests: pd.DataFrame, districts: pd.DataFrame
+    requests: pd.DataFrame, districts: pd.DataFrame, style: str | None = None
 ) -> tuple[pdk.Deck, list[tuple[tuple[int, int, int], str]]]:
     """Requests (at most MAX_POINTS, those with coordinates) as dots over the district outlines,
     coloured closed / open / overdue, and the legend.
@@ -375,21 +423,20 @@ def request_points(
     if not districts.empty:
         outlines, geometries, _ = district_outlines(districts)
         layers.insert(0, outlines)
+        names = district_names(districts)
+        layers += [names] if names else []
     extent = [{"type": "Polygon", "coordinates": [[p["position"] for p in data]]}] if data else []
-    deck = CompactDeck(
-        layers=layers,
-        initial_view_state=_view_for(
+    chart = deck(
+        layers,
+        _view_for(
             extent if 0 < len(data) < 50 else geometries or extent
             or [{"type": "Polygon", "coordinates": [[[0.0, 0.0]]]}],
             height_px=560, width_px=1100,
         ),
-        map_provider=None,  # no base map (see district_choropleth)
-        tooltip={
-            "html": "<b>{id}</b> · {type}<br/>{address}<br/>{status}",
-            "style": {"backgroundColor": "#1f2937", "color": "white", "fontSize": "14px"},
-        },
+        {"html": "<b>{id}</b> · {type}<br/>{address}<br/>{status}", "style": TOOLTIP_STYLE},
+        style,
     )
-    return deck, [(colour, text) for _, colour, text in POINT_CLASSES]
+    return chart, [(colour, text) for _, colour, text in POINT_CLASSES]
 
 
 def _point_class(row) -> str:

@@ -18,6 +18,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from civicstat.core import figures, privacy
+from civicstat.core.city import DistrictLabels
 from civicstat.core.filters import (
     DEFAULT_PERIOD,
     DIMENSION_LABELS,
@@ -80,6 +81,34 @@ def carry_out(key: str, value: object) -> None:
         st.session_state[_CARRIED_KEY]["values"][key] = value
 
 
+# On a narrow screen the sidebar lies over the page. Streamlit closes it after a page is chosen
+# in its menu only when the browser says it is a phone (its user agent), so a narrow window, a
+# tablet or a phone asking for the desktop site kept the menu open over the page it had just
+# opened. This closes it there too, after a menu link is followed below Streamlit's 768 px
+# breakpoint. An inline script: deploy/nginx/snippets/civicstat-headers.conf allows it by its
+# hash (tests/test_deploy.py checks that the hash is this script's).
+CLOSE_SIDEBAR_SCRIPT = """(() => {
+  if (window.civicstatClosesSidebar) return;
+  window.civicstatClosesSidebar = true;
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest('[data-testid="stSidebarNav"] a');
+    if (!link || !window.matchMedia("(max-width: 767.98px)").matches) return;
+    setTimeout(() => {
+      const sidebar = document.querySelector('[data-testid="stSidebar"]');
+      if (sidebar && sidebar.getAttribute("data-collapsed") === "false") {
+        document.querySelector('[data-testid="stSidebarCollapseButton"] button')?.click();
+      }
+    }, 0);
+  }, true);
+})();"""
+
+
+def close_sidebar_after_navigation() -> None:
+    """app.py, every run: the sidebar closes after a menu link on a narrow screen (see
+    CLOSE_SIDEBAR_SCRIPT). The script is ours, constant, and holds nothing from the data."""
+    st.sidebar.html(f"<script>{CLOSE_SIDEBAR_SCRIPT}</script>", unsafe_allow_javascript=True)
+
+
 def sidebar_filters(
     info: dict, options: pd.DataFrame, dimensions: tuple[str, ...], *, period: bool = True
 ) -> Filters:
@@ -119,8 +148,15 @@ def sidebar_filters(
             custom = (first, last)
         chosen = {}
         choices = _choices(options)  # once per run, not once per picker
+        labels = DistrictLabels.from_info(info)
         for dimension in dimensions:
             values = options_for(options, dimension, chosen.get("department"), choices)
+            if dimension == "district":  # people see its label, the URL keeps its key
+                chosen[dimension] = keyed_choice(
+                    DIMENSION_LABELS[dimension], values, None, key=dimension,
+                    format_func=labels.label, placeholder="All",
+                )
+                continue
             carry_in(dimension, values)
             chosen[dimension] = st.selectbox(
                 DIMENSION_LABELS[dimension],
@@ -132,7 +168,7 @@ def sidebar_filters(
             )
             carry_out(dimension, chosen[dimension])
     period = resolve_period(period_key, as_of, int(info["fiscal_year_start_month"]), custom)
-    return Filters(period=period, as_of=as_of, dimensions=chosen)
+    return Filters(period=period, as_of=as_of, dimensions=chosen, district_labels=labels)
 
 
 def options_for(
@@ -226,6 +262,32 @@ def url_choice(
     return value  # type: ignore[return-value]
 
 
+def keyed_choice(
+    label: str, options: Sequence[str], default: str | None, *, key: str,
+    format_func: Callable[[str], str], **kwargs,
+) -> str | None:
+    """A selectbox of `options` showing each as `format_func` writes it, whose URL parameter
+    `key` holds the option itself (a district's key, "7", while people read "Council District
+    7"): a link stays the same when a label changes. Streamlit's own binding would put the
+    text shown in the URL, so this one keeps the URL itself. A URL value that is not an option
+    falls back to `default`, as url_choice does; the value is carried to the next page."""
+    options = list(options)
+    carry_in(key, options)
+    url = st.query_params.get(key)
+    if key not in st.session_state:  # the first run with this picker: the URL says
+        st.session_state[key] = url if url in options else default
+    elif st.session_state[key] not in options:
+        st.session_state[key] = default
+    value = st.selectbox(label, options, index=None, key=key, format_func=format_func, **kwargs)
+    value = value if value in options else default
+    if value is None or value == default:
+        st.query_params.pop(key, None)
+    elif st.query_params.get(key) != value:
+        st.query_params[key] = value
+    carry_out(key, value)
+    return value
+
+
 def district_metric_picker(districts: pd.DataFrame, default: str):
     """The "Colour districts by" control (bound to the URL); returns the chosen MapMetric.
     Requests per 1,000 residents is offered only when the boundaries carry a population."""
@@ -272,7 +334,18 @@ READABLE_STYLE = """<style>
 [data-testid="stCaptionContainer"] a, [data-testid="stMarkdownContainer"] a {color: #0b5cad;}
 [data-testid="stMain"] h2 {font-size: 1.75rem;}
 [data-testid="stMain"] h3 {font-size: 1.375rem;}
+[data-testid="stMetric"] [data-testid="stMarkdownContainer"],
+[data-testid="stMetric"] [data-testid="stMarkdownContainer"] p {
+  white-space: normal; overflow-wrap: break-word; text-overflow: clip;}
+@media (max-width: 640px) {
+  [data-testid="stButtonGroup"] > div:has(> button) {flex-wrap: wrap; gap: 0.375rem;}
+  [data-testid="stButtonGroup"] > div:has(> button) > button {border-radius: 0.5rem; margin: 0;}
+  [data-testid="stButtonGroup"] > div:has(> button) > button[aria-checked="false"] {
+    border-color: rgba(47, 45, 43, 0.2) !important;}
+}
 </style>"""
+# (KPI figures wrap rather than end in "…" ("fewer than 10" in a narrow tile); on a phone a
+# segmented control's buttons wrap onto whole, bordered buttons instead of running off screen.)
 
 
 NO_DISTRICT_SHAPES = ("No district map: this city has no district boundary file, so its districts "
@@ -422,8 +495,8 @@ def bullets(lines: list[str], columns: int = 1) -> None:
         column.markdown("\n".join(f"- {md(line)}" for line in lines[start:start + per_column]))
 
 
-DISTRICT_COLUMNS = {  # district_summary.sql's figures, as a people-readable table
-    "district": ("District", "text"),
+DISTRICT_COLUMNS = {  # district_summary.sql's figures (data.with_labels), as a people-readable table
+    "district_label": ("District", "text"),
     "population": ("Population", "text"),
     "count_requests": ("Requests", "count"),
     "requests_per_1000_residents": ("Requests per 1,000 residents", "per_thousand"),
@@ -449,9 +522,12 @@ def district_map(
         st.info(NO_DISTRICT_SHAPES)
         data_table(districts, DISTRICT_COLUMNS, k, expander=None)
         return
+    from civicstat.web import data
+
     metric = district_metric_picker(districts, default=default_metric)
     deck, legend_items = maps.district_choropleth(
-        districts, metric, k, highlight=filters.dimensions.get("district")
+        districts, metric, k, highlight=filters.dimensions.get("district"),
+        style=data.map_style(),
     )
     st.pydeck_chart(deck, height=height, width="stretch", key=key)
     legend(legend_items, metric.label)

@@ -21,8 +21,9 @@ if not district_names:
 left, right = st.columns([2, 1], vertical_alignment="bottom")
 with left:
     # never None: a page opened without its URL state still briefs on the first district
-    district = ui.url_choice(
-        "District", district_names, district_names[0], key="district", widget=st.selectbox
+    district = ui.keyed_choice(  # the URL keeps the district's key; people see its label
+        "District", district_names, district_names[0], key="district",
+        format_func=data.district_labels().label,
     )
 with right:
     present = st.toggle("Presentation mode (large type)", key="present", bind="query-params")
@@ -54,14 +55,14 @@ st.table(
     pd.DataFrame(
         [(label, value, before, change, last_year, average, city)
          for label, value, before, change, city, last_year, average in rows],
-        columns=["Figure", district, f"Previous {brief.period_days} days", "Change",
+        columns=["Figure", brief.name, f"Previous {brief.period_days} days", "Change",
                  "Same period last year", "365-day average", "City"],
     ).set_index("Figure")
 )
 st.markdown("\n".join(f"- **{what}**: {ui.md(dates)}" for what, dates in brief.periods()))
 st.caption(ui.md(brief.average_note))
 
-st.subheader(f"How {ui.md(district)} compares")
+st.subheader(f"How {ui.md(brief.name)} compares")
 st.markdown("\n".join(f"- {ui.md(sentence)}" for sentence in brief.standing))
 
 left, right = st.columns(2, gap="large")
@@ -76,7 +77,7 @@ with right:
     lines += [f"- ▼ {ui.md(s)}" for s in brief.decreases]
     st.markdown("\n".join(lines) or "No request type changed by much.")
 
-st.subheader(f"Where requests come from in {ui.md(district)}")
+st.subheader(f"Where requests come from in {ui.md(brief.name)}")
 cells = data.public_query(
     "density_cells", cell_km=0.25, **filters.params("start", "end", without=("district",)),
     district=district,
@@ -84,10 +85,12 @@ cells = data.public_query(
 if cells.empty:
     st.info("No requests with a location match these filters in this period.")
 else:
-    deck, legend_items = maps.density_hexagons(cells, brief.districts, 0.25, k, focus=district)
+    deck, legend_items = maps.density_hexagons(
+        cells, brief.districts, 0.25, k, focus=district, style=data.map_style()
+    )
     st.pydeck_chart(
         deck, height=480, width="stretch",
-        alt=f"Map of {district}: requests per hexagon. The table below gives the numbers.",
+        alt=f"Map of {brief.name}: requests per hexagon. The table below gives the numbers.",
     )
     ui.legend(legend_items, "Requests per hexagon")
     ui.hexagon_table(cells, k)

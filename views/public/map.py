@@ -23,7 +23,8 @@ if cells.empty:
     st.info("No requests with a location match these filters in this period.")
 else:
     deck, legend_items = maps.density_hexagons(
-        cells, districts, cell_km, k, focus=filters.dimensions.get("district")
+        cells, districts, cell_km, k, focus=filters.dimensions.get("district"),
+        style=data.map_style(),
     )
     st.pydeck_chart(deck, height=560, width="stretch", key="density_map")
     ui.legend(legend_items, "Requests per hexagon")
