@@ -278,7 +278,10 @@ def keyed_choice(
         st.session_state[key] = url if url in options else default
     elif st.session_state[key] not in options:
         st.session_state[key] = default
-    value = st.selectbox(label, options, index=None, key=key, format_func=format_func, **kwargs)
+    value = st.selectbox(  # index: clearable only when there is no default (the state decides)
+        label, options, index=None if default is None else 0, key=key, format_func=format_func,
+        **kwargs,
+    )
     value = value if value in options else default
     if value is None or value == default:
         st.query_params.pop(key, None)
