@@ -283,7 +283,11 @@ class Updater:
             con.execute(f"drop table {name}")
             self.build_model(con, model, self.values)
         elif model.incremental == "rows by request_id":
-            if not (self.snapshot == "internal" and name == "requests"):  # (read at the start)
+            # the old rows: the model over the old partials (the stored table is that, by
+            # induction), else read from the table (a scan of it); the internal requests' old
+            # rows were read from the previous snapshot at the start
+            if not (self.snapshot == "internal" and name == "requests") \
+                    and not self._make("old", model):
                 con.execute(f"create or replace temp table {old.rsplit('.', 1)[1]} as "
                             f"select * from {name} where request_id in "
                             "(select request_id from _changed)")
@@ -312,6 +316,7 @@ class Updater:
         con.execute(f"create or replace temp table _came as "
                     f"select * from {new} except all select * from {old}")
         match = " and ".join(f't."{c}" is not distinct from g."{c}"' for c in columns)
+        within, bounds = self._range(columns[0], "temp.main._gone")
         con.execute(
             f"""
             delete from {name} where rowid in (
@@ -321,12 +326,25 @@ class Updater:
                                            order by t.rowid) as _copy
                     from {name} as t
                     inner join temp.main._gone as g on {match}
+                    where {within}
                 )
                 where _copy <= _n
             )
-            """
+            """,
+            bounds,
         )
         con.execute(f"insert into {name} select * from temp.main._came")
+
+    def _range(self, column: str, changes: str) -> tuple[str, dict]:
+        """A condition on the stored rows' first column: within the changes' range of it (or
+        NULL). A filter on constants, so a table sorted by that column (the daily tables, by
+        day) reads only the row groups that can match; the exact match follows it."""
+        low, high = self.con.execute(
+            f'select min("{column}"), max("{column}") from {changes}').fetchone()
+        if low is None:
+            return f't."{column}" is null', {}
+        return (f'(t."{column}" between $low and $high or t."{column}" is null)',
+                {"low": low, "high": high})
 
     def _sums(self, name: str, old: str, new: str, columns: list[str], keep: str | None) -> None:
         """Per group, stored + new − old; the groups touched are replaced by their sums."""
@@ -341,7 +359,8 @@ class Updater:
             f"select {key_list}, {', '.join(chr(34) + c + chr(34) for c in counts)} from {new} "
             f"union all by name select {negated} from {old}) group by all"
         )
-        touched = ("exists (select 1 from temp.main._delta as d where "
+        within, bounds = self._range(keys[0], "temp.main._delta") if keys else ("true", {})
+        touched = (f"{within} and exists (select 1 from temp.main._delta as d where "
                    + " and ".join(f'd."{c}" is not distinct from t."{c}"' for c in keys) + ")")
         rule = keep or " or ".join(f'"{c}" <> 0' for c in counts)
         con.execute(
@@ -359,7 +378,8 @@ class Updater:
                 )
             )
             where _keep
-            """
+            """,
+            bounds,
         )
-        con.execute(f"delete from {name} as t where {touched}")
+        con.execute(f"delete from {name} as t where {touched}", bounds)
         con.execute(f"insert into {name} by name select * from temp.main._merged")
