@@ -251,6 +251,14 @@ async def come_back(proxy: Proxy, visitor: Visitor, deadline: float) -> list[Int
         except Exception:
             await asyncio.sleep(0.5)
             continue
+        if not old.session_id:  # its first render was cut off: the page asks for a run itself
+            opened = await old.open()
+            interactions.append(opened)
+            if opened.ok:
+                visitor.outcome, visitor.rendered_again_at = "rendered again", time.monotonic()
+                return interactions
+            await asyncio.sleep(0.5)
+            continue
         reload = False
         try:
             async with asyncio.timeout(RELOAD_WAIT):
@@ -285,7 +293,10 @@ async def browse(proxy: Proxy, visitor: Visitor, rng: random.Random, *, deadline
     await asyncio.sleep(ramp * rng.random())
     opened = await arrive(proxy, visitor)
     interactions = [opened]
-    if not opened.ok:
+    if not opened.ok and visitor.session.ws is not None and visitor.session.ws.close_code is not None:
+        visitor.lost_at = time.monotonic()  # its process died during the first render
+        interactions += await come_back(proxy, visitor, time.monotonic() + RECOVERY_TIMEOUT)
+    if visitor.outcome not in ("", "rendered again") or not (opened.ok or visitor.outcome):
         return interactions
     for number in range(MAX_ROUNDS):
         if time.monotonic() > deadline:
@@ -426,7 +437,7 @@ async def _warm(proxy: Proxy) -> None:
         await visitor.session.close()
 
 
-def run_kill(city: Path, *, sessions: int = 40, seconds: float = 40.0, think: float = 1.0,
+def run_kill(city: Path, *, sessions: int = 100, seconds: float = 40.0, think: float = 1.0,
              ramp: float = 5.0, kill_after: float = 10.0, work: Path,
              app_dir: Path = PROJECT) -> dict:
     with serve_stack(city, 2, work / "kill", app_dir) as proxy:
