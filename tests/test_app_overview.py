@@ -35,7 +35,7 @@ def test_overview_shows_the_four_figures(app):
     assert not app.exception
     values = metric_values(app)
     assert values["Requests received"] == "7"
-    assert values["Median days to close"] == "1.5"
+    assert values["Median days to close"] == "1.5 days"
     assert values["On-time rate"] == "60%"
     assert values["Open at end of period"] == "3"
     assert any("Smallville" in e.value for e in [*app.title, *app.caption])
@@ -99,6 +99,6 @@ def test_demo_overview_tiles_equal_the_reference(demo_city, monkeypatch):
     expected = figures(frame, period.start, period.end, as_of)
     shown = metric_values(app)
     assert shown["Requests received"] == f"{expected['count_requests']:,}"
-    assert shown["Median days to close"] == f"{expected['median_days_to_close']:.1f}"
+    assert shown["Median days to close"] == f"{expected['median_days_to_close']:.1f} days"
     assert shown["On-time rate"] == f"{expected['on_time_rate']:.0%}"
     assert shown["Open at end of period"] == f"{expected['count_open_at_end']:,}"

@@ -122,7 +122,9 @@ def test_demo_city_filter_that_leaves_rows_unjudged(demo_city, monkeypatch):
                           district="District 12")
     assert not app.exception, [e.value for e in app.exception]
     got = statuses(app)
-    assert set(got.values()) <= LABELS
+    # a status is one of the labels, with the metric that sets it and a few-requests mark
+    # after it ("○ Off target: on time ⚠ 1")
+    assert all(any(value.startswith(label) for label in LABELS) for value in got.values()), got
     assert scorecard.STATUS_LABELS["too_few"] in got.values()
 
 

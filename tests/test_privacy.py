@@ -101,7 +101,7 @@ def test_overview_tiles_withhold_what_the_table_withholds(open_small):
 def test_overview_tiles_show_figures_that_rest_on_enough_requests(open_small):
     app = open_small("public/overview.py", **MARCH)
     tiles = metric_values(app)
-    assert tiles["Median days to close"] == "1.5"  # 4 closed: 1, 2, 7, 8
+    assert tiles["Median days to close"] == "1.5 days"  # 4 closed: 1, 2, 7, 8
     assert tiles["On-time rate"] == "60%"  # 5 due
     # the previous period's median rests on 2 closed requests (10 and 11): no change is given
     median = next(m for m in app.metric if m.label == "Median days to close")
@@ -158,7 +158,7 @@ def test_the_briefing_withholds_last_year_and_the_average_below_k(open_year):
     assert requests["Same period last year"] == f"fewer than {K}"
     assert requests["365-day average"] == f"fewer than {K}"
     assert median["Same period last year"] == "too few"  # 2 closed
-    assert median["365-day average"] == "2.0"  # 1, 2 and 10 days
+    assert median["365-day average"] == "2.0 days"  # 1, 2 and 10 days
     assert table.loc["Requests per 1,000 residents"]["365-day average"] == "too few"
     assert page_leaks(app) == []
 
@@ -251,7 +251,7 @@ def test_the_rule_and_its_basis_per_figure():
            "median_days_to_close": 2.0, "count_with_days_to_close": 0}
     assert figures.cell("on_time_rate", row, K) == "too few"
     assert figures.cell("count_requests", row, K) == "9"
-    assert figures.cell("median_days_to_close", row, K) == "2.0"  # a basis of 0 is not small
+    assert figures.cell("median_days_to_close", row, K) == "2.0 days"  # a basis of 0 is not small
     assert figures.count(2, K) == f"fewer than {K}" and figures.count(0, K) == "0"
     assert privacy.drawn("count_requests", [2, 5, 0], [2, 5, 0], K) == [None, 5.0, 0.0]
     assert privacy.count_breaks([0.5, 1.0, 3.0, 7.5], K) == [3.0, 7.5]

@@ -278,7 +278,7 @@ def test_overview_shows_new_york(loaded, monkeypatch):
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from civicstat.core.figures import day_count
+    from civicstat.core.figures import duration
     from civicstat.core.filters import resolve_period
     from civicstat.serve.snapshots import connect_snapshot, read_info
 
@@ -307,7 +307,7 @@ def test_overview_shows_new_york(loaded, monkeypatch):
     # NYC closes many requests within the hour: its median must not read "0.0" days
     median = reference["median_days_to_close"]
     assert median > 0
-    assert shown["Median days to close"] == day_count(median) != "0.0", (median, shown)
+    assert shown["Median days to close"] == duration(median) != "0.0 days", (median, shown)
 
 
 # --- unusable invocations: exit 2, one line -------------------------------------------------

@@ -143,7 +143,7 @@ def test_send_briefs_delivers_pdf_and_figures(city, smtp, tmp_path, capsys):
             assert expected["count_requests"] >= config.k  # shown, not "fewer than k"
             assert body_figure(body, "Requests received") == f"{expected['count_requests']:,}"
             assert body_figure(body, "On-time rate") == f"{expected['on_time_rate']:.0%}"
-            assert body_figure(body, "Median days to close") == figures.day_count(
+            assert body_figure(body, "Median days to close") == figures.duration(
                 expected["median_days_to_close"])
             assert f"brief for {DISTRICT}" in message["Subject"]
         else:

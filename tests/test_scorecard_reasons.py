@@ -181,7 +181,7 @@ def test_departments_by_district_match_pandas(reasons_city, monkeypatch, metric)
                 got[(row["Department"], district)] = row[district]
     assert set(got) == set(want)
     for key, value in want.items():
-        written = f"{value:.0%}" if metric == "on_time_rate" else figures.day_count(value)
+        written = f"{value:.0%}" if metric == "on_time_rate" else figures.duration(value)
         assert got[key].split(" ")[0] == written.split(" ")[0], (key, got[key], value)
     if metric == "on_time_rate":  # the status in words beside the colour, the scorecard's rule
         assert got[("Forestry", "1")] == "33% ○ ⚠"

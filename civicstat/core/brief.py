@@ -281,7 +281,7 @@ def standing(summary: pd.DataFrame, district: str, k: int) -> tuple[str, ...]:
         else:
             from_bottom = total - position + 1
             rank = worst if from_bottom == 1 else f"{_ordinal(from_bottom)}-{worst}"
-        value = figures.cell(column, order.loc[position - 1], k, unit=True)
+        value = figures.cell(column, order.loc[position - 1], k)
         sentences.append(f"{district} has the {rank} {what} of the {total} districts ({value}).")
     if not sentences:
         sentences.append(f"Too few requests in {district} to rank it against other districts.")

@@ -33,21 +33,16 @@ def _under_a_day(days: float, signed: bool) -> str:
     return f"{minutes:{sign}d} min"
 
 
-def day_count(value: float) -> str:
-    """A (non-negative) duration given in days, as people read it: from a day up a number of
-    days with one decimal ('1.2', the unit in the column's or tile's name); under a day in hours
-    or minutes with the unit written ('5.5 hours', '45 min', 'under 1 min'), so a city that
-    closes requests within the hour does not read '0.0' or '0.03'."""
-    return f"{value:.1f}" if value >= 1 else _under_a_day(value, signed=False)
-
-
 def duration(value: float) -> str:
-    """day_count with its unit always written: '1.2 days', '5.5 hours', '45 min'."""
+    """A (non-negative) duration given in days, as people read it, its unit always written (a
+    column or tile then never mixes '17.2 hours' with a bare '1.3'): from a day up days with one
+    decimal ('1.2 days'); under a day hours or minutes ('5.5 hours', '45 min', 'under 1 min'),
+    so a city that closes requests within the hour does not read '0.0' or '0.03'."""
     return f"{value:.1f} days" if value >= 1 else _under_a_day(value, signed=False)
 
 
 def day_change(difference: float) -> str:
-    """A change of a duration given in days, signed and with its unit, written as day_count
+    """A change of a duration given in days, signed and with its unit, written as duration
     writes durations: '+0.3 days' from a day up; under a day in hours or
     minutes ('-2.5 hours', '+15 min')."""
     if abs(difference) >= 1:
@@ -58,32 +53,29 @@ def day_change(difference: float) -> str:
 WRITERS = {  # a shown value of each kind of figure
     "count": lambda value: f"{int(value):,}",
     "rate": lambda value: f"{float(value):.0%}",
-    "days": lambda value: day_count(float(value)),
+    "days": lambda value: duration(float(value)),
     "per_thousand": lambda value: f"{float(value):,.1f}",
 }
 
 
-def figure(name: str, value: object, basis: object, k: int, *, unit: bool = False) -> str:
+def figure(name: str, value: object, basis: object, k: int) -> str:
     """One public figure (a privacy.FIGURES name) as text: "fewer than k" / "too few" when
-    privacy withholds it, "no data" when there is none, else written for its kind ("1.2 days"
-    with unit)."""
+    privacy withholds it, "no data" when there is none, else written for its kind ("1.2 days",
+    "45 min", "62%", "1,234")."""
     if not privacy.is_shown(name, basis, k):
         return privacy.withheld_text(name, k)
     if missing(value):
         return NO_DATA
-    kind = privacy.FIGURES[name].kind
-    if unit and kind == "days":
-        return duration(float(value))
-    return WRITERS[kind](value)
+    return WRITERS[privacy.FIGURES[name].kind](value)
 
 
 def _value(row: object, column: str) -> object:
     return getattr(row, column) if isinstance(row, tuple) else row[column]  # type: ignore[index]
 
 
-def cell(name: str, row: object, k: int, *, unit: bool = False) -> str:
+def cell(name: str, row: object, k: int) -> str:
     """The figure `name` of a query row (its basis read from the same row) as text."""
-    return figure(name, _value(row, name), privacy.basis_of(name, row), k, unit=unit)
+    return figure(name, _value(row, name), privacy.basis_of(name, row), k)
 
 
 def count(value: object, k: int, name: str = "count_requests") -> str:

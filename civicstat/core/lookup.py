@@ -93,9 +93,8 @@ def typical_sentence(kpis: pd.Series, request_type: str, period_text: str, k: in
     if not privacy.is_shown("median_days_to_close", basis, k):
         return (f"Too few of the {scope} have been closed (fewer than {k}) to say how long "
                 "requests like this usually take.")
-    median = figures.figure("median_days_to_close", kpis["median_days_to_close"], basis, k,
-                            unit=True)
-    p90 = figures.figure("p90_days_to_close", kpis["p90_days_to_close"], basis, k, unit=True)
+    median = figures.figure("median_days_to_close", kpis["median_days_to_close"], basis, k)
+    p90 = figures.figure("p90_days_to_close", kpis["p90_days_to_close"], basis, k)
     closed = figures.count(basis, k, "count_with_days_to_close")
     return (f"Half of the requests like this are closed within {median}, and 9 in 10 within "
             f"{p90} (from the {closed} {scope} that have been closed).")

@@ -93,7 +93,7 @@ def packet_pdf(packet: DepartmentPacket) -> bytes:
              widths, bold=True, fill=GREY)
         for r in packet.oldest_overdue.itertuples(index=False):
             _row(pdf, fonts, [r.request_id, r.request_type, r.district or "–",
-                              f"{int(r.age_days):,}", figures.day_count(float(r.days_late)),
+                              f"{int(r.age_days):,}", figures.duration(float(r.days_late)),
                               f"{r.due_at:%d %b %Y}"], widths)
 
     _heading(pdf, fonts, f"Commitments ({len(packet.judgements)})")

@@ -296,7 +296,7 @@ def weekly_against_target(weeks: pd.DataFrame, column: str, k: int, target: floa
     rows = list(weeks.itertuples(index=False))
     drawn = privacy.drawn(column, weeks[column], [privacy.basis_of(column, r) for r in rows], k)
     percent = privacy.FIGURES[column].kind == "rate"
-    hover = [f"Week of {row.week_start:%d %b %Y}: {figures.cell(column, row, k, unit=True)}"
+    hover = [f"Week of {row.week_start:%d %b %Y}: {figures.cell(column, row, k)}"
              + ("" if row.count_days_in_period >= 7
                 else f" ({row.count_days_in_period} days in the period)")
              for row in rows]

@@ -52,7 +52,7 @@ def staff_page(title: str, lede: str | None = None) -> dict:
 
 def _fmt(pattern: str):
     """A cell formatter: "–" for no value; "{pts}" shows a rate change in points, "{days}" and
-    "{+days}" a number of days (or its change) as figures.day_count writes it."""
+    "{+days}" a duration given in days (or its change) as figures.duration writes it."""
     def apply(value: object) -> str:
         if missing(value):
             return "–"
@@ -61,7 +61,7 @@ def _fmt(pattern: str):
         if pattern == "{pts}":
             return f"{float(value) * 100:+.1f} pts"
         if pattern == "{days}":
-            return figures.day_count(float(value))
+            return figures.duration(float(value))
         if pattern == "{+days}":
             return figures.day_change(float(value))
         return pattern.format(value)

@@ -76,8 +76,8 @@ else:
     st.markdown(
         f"Of the {figures.count(closed, k, 'count_with_days_to_close')} requests made in the "
         "period and closed since, half were closed within "
-        f"**{figures.cell('median_days_to_close', current, k, unit=True)}** and nine in ten "
-        f"within **{figures.cell('p90_days_to_close', current, k, unit=True)}**."
+        f"**{figures.cell('median_days_to_close', current, k)}** and nine in ten "
+        f"within **{figures.cell('p90_days_to_close', current, k)}**."
     )
     chart_images.show(charts.days_to_close_bands(bands, k), "How long requests took to close",
                       image)
