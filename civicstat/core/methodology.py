@@ -25,8 +25,8 @@ ON_TIME_SCOPE = ("requests made in the period that have a due date and are close
 DEFINITIONS: tuple[tuple[str, str], ...] = (
     ("Requests received", "Requests created in the period."),
     ("Days to close", "Closed time minus created time, for closed requests where that is not "
-     "negative. Shown to one decimal, and to two under a tenth of a day (0.03 days is about 45 "
-     "minutes)."),
+     "negative. Shown in days to one decimal from a day up, and under a day in hours (5.5 hours) "
+     "or minutes (45 min), so a quick service never reads 0.0."),
     ("Median days to close", "Half of the requests created in the period and closed since were "
      "closed within this many days."),
     ("90th percentile days to close", "Nine in ten of the requests created in the period and "
