@@ -241,7 +241,9 @@ def _report(args: argparse.Namespace, summary) -> None:
               f"kept; created from {summary.created_min:%Y-%m-%d} to "
               f"{summary.created_max:%Y-%m-%d}.")
     if summary.published:
-        print(f"Published snapshot {summary.published.get('version', '')}.")
+        print(f"Published snapshot {summary.published.get('version', '')} "
+              f"({summary.published.get('publish_mode')}: "
+              f"{summary.published.get('publish_reason')}).")
     if not summary.changed:
         print("Nothing changed: no ingest run recorded, snapshots not republished.")
 

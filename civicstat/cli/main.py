@@ -36,14 +36,15 @@ def cmd_publish(args: argparse.Namespace) -> int:
     from civicstat.publish.build import publish
 
     started = time.monotonic()
-    info = publish(load_city(args.dir))
+    info = publish(load_city(args.dir), full=args.full)
     if not info["count_requests"]:
         print(f"Published an empty snapshot {info['version']}: no requests loaded yet "
               "(civicstat ingest loads an export; civicstat quarantine shows what was rejected)")
         return 0
     print(
         f"Published {info['count_requests']:,} requests, as of {info['as_of']}, "
-        f"snapshot {info['version']} ({time.monotonic() - started:.1f} s)"
+        f"snapshot {info['version']} ({time.monotonic() - started:.1f} s; "
+        f"{info['publish_mode']}: {info['publish_reason']})"
     )
     return 0
 
@@ -61,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     publish = commands.add_parser("publish", help="build internal/public snapshots, swap in")
     publish.add_argument("dir", help="city folder")
+    publish.add_argument("--full", action="store_true",
+                         help="build both snapshots from the whole store, not incrementally "
+                              "(also restores the tables' sort order)")
     publish.set_defaults(handler=cmd_publish)
 
     _register_extensions(commands)

@@ -74,8 +74,9 @@ def publish(city: City, *, now: datetime | None = None, full: bool = False) -> d
         else:
             delta, start = plan
             mode = "incremental"
-            reason = (f"{delta.count_changed:,} requests changed since ingest run "
-                      f"{delta.since_run} (or the as-of moved past their due time)")
+            reason = (f"{delta.count_changed - delta.count_by_as_of:,} requests changed since "
+                      f"ingest run {delta.since_run}, {delta.count_by_as_of:,} more came due as "
+                      "the as-of moved")
             info = _versioned(info, delta.content_hash, rows_since_full=delta.rows_since_full)
         version = info["version"]
         seconds = {"prepare": time.perf_counter() - clock}

@@ -101,6 +101,7 @@ class Delta:
 
     since_run: int
     count_changed: int
+    count_by_as_of: int  # of count_changed: changed only because the as-of moved past their due time
     content_hash: str
     rows_since_full: int
 
@@ -172,6 +173,7 @@ def changed_requests(con: duckdb.DuckDBPyConnection, previous: dict, as_of, coun
         {"low": low, "high": high},
     )
     (changed,) = con.execute("select count(*) from _changed").fetchone()
+    (stored,) = con.execute("select count(*) from _store_changed").fetchone()
     since_full = int(previous.get("rows_since_full") or 0) + changed
     if changed > CHANGED_SHARE * count:
         return f"{changed:,} of {count:,} requests changed: a full publish is as fast"
@@ -198,6 +200,7 @@ def changed_requests(con: duckdb.DuckDBPyConnection, previous: dict, as_of, coun
     ).fetchone()
     content = int(previous["content_hash"], 16) ^ int(gone) ^ int(came)
     return Delta(since_run=int(since), count_changed=int(changed),
+                 count_by_as_of=int(changed) - int(stored),
                  content_hash=f"{content:016x}", rows_since_full=since_full)
 
 
