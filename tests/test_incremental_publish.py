@@ -190,6 +190,19 @@ def test_a_store_changed_outside_ingest_runs_is_not_followed(tmp_path):
     assert "ingest runs" in info["publish_reason"]
 
 
+def test_many_changed_requests_publish_in_full(tmp_path, monkeypatch):
+    monkeypatch.setattr(incremental, "CHANGED_SHARE", 0.10)
+    city = make_city(tmp_path, default_hours=100_000, target_hours={})  # nothing comes due
+    ingest(city, [record(i, f"2024-01-01T{i:02d}:00") for i in range(20)], tmp_path)
+    info = ingest(city, [record(20, "2024-01-02T10:00")], tmp_path)  # 1 of 21
+    assert info["publish_mode"] == "incremental", info["publish_reason"]
+    info = ingest(city, [record(i, f"2024-01-01T{i:02d}:00", closed="2024-01-03T10:00")
+                         for i in range(5)], tmp_path)  # 5 of 21
+    assert info["publish_mode"] == "full"
+    assert info["publish_reason"] == "5 of 21 requests changed: a full publish is as fast"
+    check_step(city, info, tmp_path)
+
+
 def test_the_derived_columns_read_the_as_of_only_as_due_at_before_it():
     """incremental.changed_requests adds the requests whose due time lies between the old and
     the new as-of: right only while the derived columns compare $as_of with due_at alone."""
