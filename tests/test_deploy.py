@@ -364,19 +364,11 @@ def _status(url: str) -> int | None:
 
 
 def _descendants(pid: int) -> dict[int, str]:
-    """Every process under `pid`: pid -> command line."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = {}, [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            with contextlib.suppress(OSError):
-                found[child] = Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace")
-                todo.append(child)
-    return found
+    """Every process under `pid`: pid -> command line (bench/proxy.py's, which the bench uses
+    the same way)."""
+    from bench.proxy import descendants
+
+    return descendants(pid)
 
 
 def _alive(pid: int, cmdline: str) -> bool:

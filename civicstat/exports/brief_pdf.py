@@ -90,19 +90,25 @@ def _set_up_fonts(pdf) -> _Fonts:
     return _Fonts("DejaVu", unicode=True)
 
 
-def brief_pdf(brief: DistrictBrief) -> bytes:
-    """The brief as a Letter-size PDF of one or two pages."""
+def new_document(city_name: str, title: str, side_margin: float):
+    """A Letter-size PDF with CivicStat's fonts, title and margins, on its first page: (the
+    document, its fonts, the page's usable width in mm). The brief and the packet start here."""
     from fpdf import FPDF
 
     pdf = FPDF(format="Letter", unit="mm")
     fonts = _set_up_fonts(pdf)
-    pdf.set_title(fonts.text(f"{brief.city_name}: {brief.title}"))
-    pdf.set_author(fonts.text(brief.city_name))
+    pdf.set_title(fonts.text(f"{city_name}: {title}"))
+    pdf.set_author(fonts.text(city_name))
     pdf.set_creator("CivicStat")
     pdf.set_auto_page_break(True, margin=14)
-    pdf.set_margins(16, 14, 16)
+    pdf.set_margins(side_margin, 14, side_margin)
     pdf.add_page()
-    width = pdf.w - pdf.l_margin - pdf.r_margin
+    return pdf, fonts, pdf.w - pdf.l_margin - pdf.r_margin
+
+
+def brief_pdf(brief: DistrictBrief) -> bytes:
+    """The brief as a Letter-size PDF of one or two pages."""
+    pdf, fonts, width = new_document(brief.city_name, brief.title, side_margin=16)
 
     top = pdf.get_y()
     map_size = 40  # the district's map beside the title and the periods' dates

@@ -12,7 +12,7 @@ from civicstat.core import commitments as rules
 from civicstat.core import figures
 from civicstat.core.packet import DepartmentPacket, headline, write
 from civicstat.core.scorecard import status_label
-from civicstat.exports.brief_pdf import DARK, GREY, _bullets, _heading, _row, _set_up_fonts
+from civicstat.exports.brief_pdf import DARK, GREY, _bullets, _heading, _row, new_document
 
 TYPE_COLUMNS = (  # (scorecard column, heading, kind, width in mm)
     ("group_key", "Request type", "text", 50),
@@ -40,17 +40,7 @@ def _cell(kind: str, value: object) -> str:
 
 def packet_pdf(packet: DepartmentPacket) -> bytes:
     """The packet as a Letter-size PDF."""
-    from fpdf import FPDF
-
-    pdf = FPDF(format="Letter", unit="mm")
-    fonts = _set_up_fonts(pdf)
-    pdf.set_title(fonts.text(f"{packet.city_name}: {packet.title}"))
-    pdf.set_author(fonts.text(packet.city_name))
-    pdf.set_creator("CivicStat")
-    pdf.set_auto_page_break(True, margin=14)
-    pdf.set_margins(14, 14, 14)
-    pdf.add_page()
-    width = pdf.w - pdf.l_margin - pdf.r_margin
+    pdf, fonts, width = new_document(packet.city_name, packet.title, side_margin=14)
 
     fonts.set(pdf, "B", 20)
     pdf.set_text_color(*DARK)
