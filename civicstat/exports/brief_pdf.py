@@ -106,6 +106,14 @@ def new_document(city_name: str, title: str, side_margin: float):
     return pdf, fonts, pdf.w - pdf.l_margin - pdf.r_margin
 
 
+def _footnote(pdf, fonts: _Fonts, width: float, text: str) -> None:
+    """The small grey paragraph that ends a brief or a packet: how it was measured, its source."""
+    pdf.ln(2)
+    fonts.set(pdf, "", 8)
+    pdf.set_text_color(90, 90, 90)
+    pdf.multi_cell(width, 3.8, fonts.text(text), new_x="LMARGIN", new_y="NEXT")
+
+
 def brief_pdf(brief: DistrictBrief) -> bytes:
     """The brief as a Letter-size PDF of one or two pages."""
     pdf, fonts, width = new_document(brief.city_name, brief.title, side_margin=16)
@@ -140,22 +148,15 @@ def brief_pdf(brief: DistrictBrief) -> bytes:
              + [f"Down: {s}" for s in brief.decreases]
              or ["No request type changed by much."], width)
 
-    pdf.ln(2)
-    fonts.set(pdf, "", 8)
-    pdf.set_text_color(90, 90, 90)
-    pdf.multi_cell(
-        width, 3.8,
-        fonts.text(
-            "How we measure: days to close = closed time minus created time, for requests created "
-            f"in the period and closed. On-time rate = share of {methodology.ON_TIME_SCOPE} closed by "
-            "the due date. Open at end of period = "
-            f"requests not closed by the end of the period. {brief.average_note} "
-            "Duplicates are left out of every figure. "
-            f"To protect privacy, {privacy.rule_text(brief.k)}. "
-            "Source: the city's public 311 data (CivicStat)."
-        ),
-        new_x="LMARGIN", new_y="NEXT",
-    )
+    _footnote(pdf, fonts, width, (
+        "How we measure: days to close = closed time minus created time, for requests created "
+        f"in the period and closed. On-time rate = share of {methodology.ON_TIME_SCOPE} closed by "
+        "the due date. Open at end of period = "
+        f"requests not closed by the end of the period. {brief.average_note} "
+        "Duplicates are left out of every figure. "
+        f"To protect privacy, {privacy.rule_text(brief.k)}. "
+        "Source: the city's public 311 data (CivicStat)."
+    ))
     return bytes(pdf.output())
 
 

@@ -12,7 +12,7 @@ from civicstat.core import commitments as rules
 from civicstat.core import figures
 from civicstat.core.packet import DepartmentPacket, headline, write
 from civicstat.core.scorecard import status_label
-from civicstat.exports.brief_pdf import DARK, GREY, _bullets, _heading, _row, new_document
+from civicstat.exports.brief_pdf import DARK, GREY, _bullets, _footnote, _heading, _row, new_document
 
 TYPE_COLUMNS = (  # (scorecard column, heading, kind, width in mm)
     ("group_key", "Request type", "text", 50),
@@ -107,21 +107,14 @@ def packet_pdf(packet: DepartmentPacket) -> bytes:
     _heading(pdf, fonts, "All request types")
     _types_table(pdf, fonts, packet.types)
 
-    pdf.ln(2)
-    fonts.set(pdf, "", 8)
-    pdf.set_text_color(90, 90, 90)
-    pdf.multi_cell(
-        width, 3.8,
-        fonts.text(
-            "Internal figures for staff (no privacy suppression). Requests created in the period, "
-            "duplicates left out. On time: closed by the due date, of those closed or already past "
-            "due. Open and overdue: at the end of the period; the overdue requests by age are those "
-            "open now. 'Before' is the previous period of the same length. Commitments: on track or "
-            "at risk until the data covers the due date, then met or missed (the methodology page "
-            "says how). Source: CivicStat."
-        ),
-        new_x="LMARGIN", new_y="NEXT",
-    )
+    _footnote(pdf, fonts, width, (
+        "Internal figures for staff (no privacy suppression). Requests created in the period, "
+        "duplicates left out. On time: closed by the due date, of those closed or already past "
+        "due. Open and overdue: at the end of the period; the overdue requests by age are those "
+        "open now. 'Before' is the previous period of the same length. Commitments: on track or "
+        "at risk until the data covers the due date, then met or missed (the methodology page "
+        "says how). Source: CivicStat."
+    ))
     return bytes(pdf.output())
 
 
