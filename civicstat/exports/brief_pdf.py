@@ -150,8 +150,8 @@ def brief_pdf(brief: DistrictBrief) -> bytes:
 
     _footnote(pdf, fonts, width, (
         "How we measure: days to close = closed time minus created time, for requests created "
-        f"in the period and closed. On-time rate = share of {methodology.ON_TIME_SCOPE} closed by "
-        "the due date. Open at end of period = "
+        f"in the period and closed. On-time rate = of the {methodology.ON_TIME_SCOPE}, the share "
+        "closed by the due date. Open at end of period = "
         f"requests not closed by the end of the period. {brief.average_note} "
         "Duplicates are left out of every figure. "
         f"To protect privacy, {privacy.rule_text(brief.k)}. "
